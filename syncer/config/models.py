@@ -1,0 +1,467 @@
+"""pydantic models of the YAML ops write: the only schema of okrsync's configuration.
+
+Defaults live here and nowhere else; `config/okrsync.schema.json` is generated from `Settings`.
+Cross-field rules (a write-back naming an unknown key result, …) are in `rules.py`.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    SecretStr,
+    Tag,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from syncer.records import StreamName
+
+KEY_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
+Key = Annotated[str, Field(pattern=KEY_PATTERN, max_length=64)]
+Identifier = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", max_length=80)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)  # a YAML typo is an error
+
+
+# ---------------------------------------------------------------- schedules
+
+_DURATION = re.compile(r"^(\d+)\s*(s|m|h|d)$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def to_timedelta(text: str) -> timedelta:
+    """'10m' → 10 minutes; raises ValueError with the accepted forms."""
+    match = _DURATION.match(text.strip())
+    if not match:
+        raise ValueError(f"'{text}' is not a duration: write a number and a unit, like 30s, 10m, 2h or 1d")
+    return timedelta(seconds=int(match[1]) * _UNIT_SECONDS[match[2]])
+
+
+class Every(Strict):
+    every: str = Field(description="Interval between cycles: 30s, 10m, 2h, 1d")
+
+    @field_validator("every")
+    @classmethod
+    def _is_duration(cls, value: str) -> str:
+        if to_timedelta(value) < timedelta(seconds=1):
+            raise ValueError("the interval must be at least 1s")
+        return value
+
+    @property
+    def interval(self) -> timedelta:
+        return to_timedelta(self.every)
+
+
+def _check_cron(value: str) -> str:
+    fields = value.split()
+    if len(fields) != 5:
+        raise ValueError(
+            f"'{value}' is not a cron expression: it needs 5 fields (minute hour day month weekday), "
+            "like '*/15 * * * *', or write {every: 15m}"
+        )
+    from apscheduler.triggers.cron import CronTrigger  # the parser the scheduler will use
+
+    try:
+        CronTrigger.from_crontab(value)
+    except ValueError as exc:
+        raise ValueError(f"'{value}' is not a valid cron expression: {exc}") from None
+    return value
+
+
+Schedule = Every | Annotated[str, Field(description="cron expression: '*/15 * * * *'")]
+
+
+class Scheduled(Strict):
+    schedule: Schedule = Field(default_factory=lambda: Every(every="15m"))
+
+    @field_validator("schedule")
+    @classmethod
+    def _valid_cron(cls, value: Schedule) -> Schedule:
+        return _check_cron(value) if isinstance(value, str) else value
+
+
+# ---------------------------------------------------------------- Salesforce
+
+
+class ClientCredentials(Strict):
+    method: Literal["client_credentials"]
+    client_id: SecretStr
+    client_secret: SecretStr
+
+
+class JwtBearer(Strict):
+    method: Literal["jwt"]
+    client_id: SecretStr = Field(description="the connected app's consumer key")
+    username: str
+    private_key_file: str
+    login_url: str = Field(
+        "https://login.salesforce.com",
+        description="https://login.salesforce.com, https://test.salesforce.com for sandbox orgs, or My Domain",
+    )
+
+
+class Password(Strict):
+    method: Literal["password"]
+    username: str
+    password: SecretStr
+    security_token: SecretStr | None = None
+    client_id: SecretStr | None = None
+    client_secret: SecretStr | None = None
+    login_url: str = "https://login.salesforce.com"
+
+
+class AccessToken(Strict):
+    method: Literal["access_token"]
+    access_token: SecretStr
+
+
+SalesforceAuth = Annotated[
+    ClientCredentials | JwtBearer | Password | AccessToken, Field(discriminator="method")
+]
+
+
+class SalesforceStream(Strict):
+    object: Identifier
+    where: str | None = Field(None, description="a SOQL condition added to every pull")
+    fields: dict[str, str] = Field(
+        default_factory=dict, description="canonical field → CRM field, overriding the default mapping"
+    )
+    attributes: dict[str, str] = Field(
+        default_factory=dict, description="extra CRM fields kept as attributes: name → CRM field"
+    )
+
+
+class OwnerFields(Strict):
+    team_field: str | None = Field(None, description="CRM user field holding the team")
+    region_field: str | None = Field(None, description="CRM user field holding the region")
+
+
+class SalesforceSource(Scheduled):
+    kind: Literal["salesforce"]
+    instance_url: Annotated[str, Field(pattern=r"^https://[^/\s]+/?$")]
+    ca_bundle: str | None = Field(None, description="PEM bundle to trust (a private CA; the sandbox)")
+    api_version: Annotated[str, Field(pattern=r"^\d{2}\.0$")] = "59.0"
+    auth: SalesforceAuth
+    streams: dict[StreamName, SalesforceStream]
+    owners: OwnerFields = Field(default_factory=OwnerFields)
+    bulk_threshold: int = Field(50_000, ge=2_000, description="rows above which a pull uses Bulk API 2.0")
+    api_budget_share: float = Field(
+        0.10, gt=0, le=1, description="largest share of the org's daily API allocation one run may use"
+    )
+    convert_currency: bool = Field(False, description="multi-currency org: amounts via convertCurrency()")
+
+
+# ---------------------------------------------------------------- HubSpot
+
+
+class PrivateApp(Strict):
+    method: Literal["private_app"]
+    access_token: SecretStr
+
+
+class HubSpotOAuth(Strict):
+    method: Literal["oauth"]
+    client_id: SecretStr
+    client_secret: SecretStr
+    refresh_token: SecretStr
+
+
+HubSpotAuth = Annotated[PrivateApp | HubSpotOAuth, Field(discriminator="method")]
+
+
+class HubSpotStream(Strict):
+    pipelines: list[str] = Field(default_factory=list, description="pipeline ids or labels; empty = all")
+    deal_types: list[str] = Field(default_factory=list, description="dealtype values, e.g. existingbusiness")
+    fields: dict[str, str] = Field(default_factory=dict)
+    attributes: dict[str, str] = Field(default_factory=dict)
+
+
+class RateLimit(Strict):
+    requests_per_10s: int = Field(90, ge=1, description="kept under HubSpot's per-app 10-second limit")
+    search_per_second: float = Field(4.0, gt=0, le=5, description="HubSpot allows 5 search calls a second")
+
+
+class HubSpotSource(Scheduled):
+    kind: Literal["hubspot"]
+    base_url: Annotated[str, Field(pattern=r"^https?://[^/\s]+/?$")] = "https://api.hubapi.com"
+    auth: HubSpotAuth
+    streams: dict[StreamName, HubSpotStream]
+    rate_limit: RateLimit = Field(default_factory=RateLimit)
+
+
+Source = Annotated[SalesforceSource | HubSpotSource, Field(discriminator="kind")]
+
+
+# ---------------------------------------------------------------- metrics
+
+Scalar = str | int | float | bool | date | None
+
+
+class Comparison(Strict):
+    """One filter condition; several keys must all hold."""
+
+    gt: Scalar = None
+    gte: Scalar = None
+    lt: Scalar = None
+    lte: Scalar = None
+    not_: Scalar | list[Scalar] = Field(None, alias="not")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Comparison:
+        if not self.model_fields_set:
+            raise ValueError("a comparison needs one of gt, gte, lt, lte, not")
+        return self
+
+
+FilterValue = Scalar | list[Scalar] | Comparison
+Filter = dict[str, FilterValue]
+
+
+class MetricBase(Strict):
+    stream: StreamName
+    where: Filter = Field(default_factory=dict)
+    date: str | None = Field(None, description="the date field that places a record in the period")
+
+
+class CountMetric(MetricBase):
+    kind: Literal["count"]
+
+
+class SumMetric(MetricBase):
+    kind: Literal["sum"]
+    field: str
+
+
+class AvgMetric(MetricBase):
+    kind: Literal["avg"]
+    field: str
+
+
+class AvgDaysMetric(MetricBase):
+    kind: Literal["avg_days"]
+    from_: str = Field(alias="from")
+    to: str
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class DistinctCountMetric(MetricBase):
+    kind: Literal["distinct_count"]
+    field: str
+
+
+class RatioMetric(MetricBase):
+    kind: Literal["ratio"]
+    numerator: Filter
+    denominator: Filter = Field(default_factory=dict)
+    weight: str | None = Field(None, description="weigh each record by this field, e.g. amount")
+
+
+Metric = Annotated[
+    CountMetric | SumMetric | AvgMetric | AvgDaysMetric | DistinctCountMetric | RatioMetric,
+    Field(discriminator="kind"),
+]
+
+# ---------------------------------------------------------------- periods, targets
+
+RELATIVE_PERIODS = (
+    "current_quarter",
+    "current_month",
+    "current_year",
+    "previous_quarter",
+    "previous_month",
+    "previous_year",
+)
+NAMED_PERIOD = re.compile(r"^(FY)?(\d{4})(?:-Q([1-4]))?$")
+
+
+class DateRange(Strict):
+    start: date
+    end: date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DateRange:
+        if self.end < self.start:
+            raise ValueError(f"the period ends ({self.end}) before it starts ({self.start})")
+        return self
+
+
+def _check_period(value: str) -> str:
+    if value in RELATIVE_PERIODS or NAMED_PERIOD.match(value):
+        return value
+    raise ValueError(
+        f"'{value}' is not a period: use one of {', '.join(RELATIVE_PERIODS)}, a quarter like 2026-Q4 "
+        "or FY2027-Q1, a year like FY2027, or {start: 2026-10-01, end: 2026-12-31}"
+    )
+
+
+Period = DateRange | str
+RELATIVE_TARGET = re.compile(r"^([+-])(\d+(?:\.\d+)?)(%|pp)$")
+GroupBy = Literal["owner", "team", "region"] | Annotated[str, Field(pattern=r"^attributes\.\w+$")]
+
+
+class KeyResult(Strict):
+    key: Key
+    title: str | None = None
+    metric: Metric
+    baseline: float | Literal["previous_period"] | None = None
+    target: float | str
+    direction: Literal["increase", "decrease"] | None = Field(
+        None, description="inferred from target vs baseline when omitted"
+    )
+    group_by: GroupBy | None = None
+    owner_targets: Literal["even"] | dict[str, float] | None = None
+    weight: float = Field(1.0, gt=0)
+
+    @field_validator("target")
+    @classmethod
+    def _relative_target(cls, value: float | str) -> float | str:
+        if isinstance(value, str) and not RELATIVE_TARGET.match(value.strip()):
+            raise ValueError(
+                f"'{value}' is not a target: write a number (575000), a change relative to the baseline "
+                "('+15%', '-5%'), or percentage points for a ratio ('+5pp')"
+            )
+        return value
+
+
+class Objective(Strict):
+    key: Key
+    title: str | None = None
+    period: Period = "current_quarter"
+    key_results: list[KeyResult] = Field(min_length=1)
+
+    @field_validator("period")
+    @classmethod
+    def _period(cls, value: Period) -> Period:
+        return _check_period(value) if isinstance(value, str) else value
+
+
+# ---------------------------------------------------------------- write-back
+
+KR_VALUE_ATTRIBUTES = (
+    "value",
+    "baseline",
+    "target",
+    "progress",
+    "progress_pct",
+    "score",
+    "expected",
+    "status",
+    "projected",
+    "updated_at",
+)
+RECORD_ATTRIBUTES = ("key", "title", "group", "period_start", "period_end")
+
+
+class OwnerTarget(Strict):
+    """One row per owner: the rep's own record (Salesforce User), matched by owner id."""
+
+    source: str
+    object: Identifier
+    match: Literal["owner"]
+    fields: dict[str, str] = Field(min_length=1)
+
+
+class KeyedTarget(Strict):
+    """One record per key result and group, found or created by a unique field."""
+
+    source: str
+    object: Identifier
+    upsert_on: str
+    fields: dict[str, str] = Field(min_length=1)
+
+
+def _target_kind(value: Any) -> str | None:
+    if isinstance(value, dict):
+        return "keyed" if "upsert_on" in value else "owner"
+    return "keyed" if isinstance(value, KeyedTarget) else "owner"
+
+
+WritebackTarget = Annotated[
+    Annotated[OwnerTarget, Tag("owner")] | Annotated[KeyedTarget, Tag("keyed")],
+    Discriminator(_target_kind),
+]
+
+
+# ---------------------------------------------------------------- settings
+
+
+class Alerts(Strict):
+    webhook_url: SecretStr | None = Field(None, description="Slack-compatible incoming webhook")
+    on: list[Literal["cycle_failed", "status_changed"]] = Field(
+        default_factory=lambda: ["cycle_failed", "status_changed"]
+    )
+
+
+class Serve(Strict):
+    port: int = Field(8080, ge=1, le=65535)
+    host: str = "0.0.0.0"  # noqa: S104 - a container's health endpoint must be reachable
+    stale_after: str = Field("1h", description="/healthz turns 503 when the last cycle is older")
+
+
+class Settings(Strict):
+    version: Literal[1]
+    store: str = "sqlite:///okrsync.db"
+    timezone: str = "UTC"
+    fiscal_year_start_month: int = Field(1, ge=1, le=12)
+    sources: dict[Key, Source] = Field(min_length=1)
+    teams: dict[str, list[str]] = Field(default_factory=dict)
+    objectives: list[Objective] = Field(default_factory=list)
+    writeback: list[WritebackTarget] = Field(default_factory=list)
+    alerts: Alerts = Field(default_factory=Alerts)
+    serve: Serve = Field(default_factory=Serve)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"'{value}' is not an IANA time zone: use a name like America/New_York or Europe/Berlin"
+            ) from None
+        return value
+
+    @field_validator("store")
+    @classmethod
+    def _store_url(cls, value: str) -> str:
+        if not value.startswith(("sqlite:///", "postgresql+psycopg://", "postgresql://")):
+            raise ValueError(
+                f"'{value}' is not a store URL: use sqlite:///okrsync.db or postgresql+psycopg://user@host/db"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _cross_field_rules(self, info: ValidationInfo) -> Settings:
+        from syncer.config.rules import check_rules
+
+        violations = check_rules(self)
+        collected = info.context.get("violations") if isinstance(info.context, dict) else None
+        if isinstance(collected, list):  # the loader wants them with their YAML paths
+            collected.extend(violations)
+        elif violations:
+            raise ValueError("; ".join(v.message for v in violations))
+        return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def key_result(self, objective: str, key_result: str) -> KeyResult | None:
+        for obj in self.objectives:
+            if obj.key == objective:
+                return next((kr for kr in obj.key_results if kr.key == key_result), None)
+        return None

@@ -1,0 +1,218 @@
+"""Cross-field rules of the YAML: what no single field can check on its own.
+
+Each rule returns violations with the YAML path they belong to, so the loader can name
+the line; every message says how to fix it.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from syncer.config.models import (
+    KR_VALUE_ATTRIBUTES,
+    RECORD_ATTRIBUTES,
+    RELATIVE_TARGET,
+    AvgDaysMetric,
+    HubSpotSource,
+    KeyedTarget,
+    KeyResult,
+    Metric,
+    OwnerTarget,
+    RatioMetric,
+    Settings,
+)
+from syncer.records import DATE_FIELDS, NUMBER_FIELDS, StreamName, field_names
+
+Path = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    path: Path
+    message: str
+
+
+def suggest(word: str, choices: list[str] | tuple[str, ...]) -> str:
+    """' Did you mean `x`?' for a near miss, '' otherwise."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" Did you mean `{close[0]}`?" if close else ""
+
+
+def check_rules(settings: Settings) -> list[Violation]:
+    """Every cross-field problem in `settings`, in file order."""
+    return [
+        *_unique_keys(settings),
+        *_team_members(settings),
+        *_key_results(settings),
+        *_writebacks(settings),
+    ]
+
+
+def _unique_keys(settings: Settings) -> Iterator[Violation]:
+    seen: set[str] = set()
+    for i, objective in enumerate(settings.objectives):
+        if objective.key in seen:
+            yield Violation(("objectives", i, "key"), f"objective key `{objective.key}` is used twice: rename one")
+        seen.add(objective.key)
+        kr_seen: set[str] = set()
+        for j, kr in enumerate(objective.key_results):
+            if kr.key in kr_seen:
+                yield Violation(
+                    ("objectives", i, "key_results", j, "key"),
+                    f"key result `{kr.key}` appears twice in objective `{objective.key}`: rename one",
+                )
+            kr_seen.add(kr.key)
+
+
+def _team_members(settings: Settings) -> Iterator[Violation]:
+    team_of: dict[str, str] = {}
+    for team, emails in settings.teams.items():
+        for k, email in enumerate(emails):
+            address = email.strip().lower()
+            if "@" not in address:
+                yield Violation(("teams", team, k), f"`{email}` is not an e-mail address: list owners by e-mail")
+            elif address in team_of and team_of[address] != team:
+                yield Violation(
+                    ("teams", team, k),
+                    f"`{email}` is in team `{team_of[address]}` and `{team}`: an owner belongs to one team",
+                )
+            team_of[address] = team
+
+
+def _pulled_streams(settings: Settings) -> set[StreamName]:
+    return {stream for source in settings.sources.values() for stream in source.streams}
+
+
+def _attribute_names(settings: Settings, stream: StreamName) -> set[str]:
+    return {
+        name
+        for source in settings.sources.values()
+        if stream in source.streams
+        for name in source.streams[stream].attributes
+    }
+
+
+def _key_results(settings: Settings) -> Iterator[Violation]:
+    pulled = _pulled_streams(settings)
+    for i, objective in enumerate(settings.objectives):
+        for j, kr in enumerate(objective.key_results):
+            path: Path = ("objectives", i, "key_results", j)
+            stream = kr.metric.stream
+            if stream not in pulled:
+                yield Violation(
+                    (*path, "metric", "stream"),
+                    f"no source pulls `{stream}`: add `{stream}:` under a source's `streams:`",
+                )
+                continue
+            yield from _metric_fields(kr.metric, _attribute_names(settings, stream), (*path, "metric"))
+            yield from _target_rules(kr, path)
+
+
+def _metric_fields(metric: Metric, attributes: set[str], path: Path) -> Iterator[Violation]:
+    stream = metric.stream
+    known = (*field_names(stream), *sorted(attributes))
+
+    def check(name: str, where: Path, allowed: tuple[str, ...] = known, what: str = "field") -> Iterator[Violation]:
+        bare = name.removeprefix("attributes.")
+        if name in allowed or (bare in attributes and allowed is known):
+            return
+        yield Violation(
+            where,
+            f"`{name}` is not a {what} of {stream}; use one of: {', '.join(allowed)}.{suggest(name, allowed)}",
+        )
+
+    for name in metric.where:
+        yield from check(name, (*path, "where", name))
+    if metric.date is not None:
+        yield from check(metric.date, (*path, "date"), DATE_FIELDS[stream], "date field")
+    if isinstance(metric, AvgDaysMetric):
+        yield from check(metric.from_, (*path, "from"), DATE_FIELDS[stream], "date field")
+        yield from check(metric.to, (*path, "to"), DATE_FIELDS[stream], "date field")
+    elif isinstance(metric, RatioMetric):
+        for part in ("numerator", "denominator"):
+            for name in getattr(metric, part):
+                yield from check(name, (*path, part, name))
+        if metric.weight is not None:
+            yield from check(metric.weight, (*path, "weight"), (*NUMBER_FIELDS[stream], *attributes), "number")
+    elif metric.kind in ("sum", "avg"):
+        numbers = (*NUMBER_FIELDS[stream], *sorted(attributes))
+        yield from check(metric.field, (*path, "field"), numbers, "number field")  # type: ignore[union-attr]
+    elif metric.kind == "distinct_count":
+        yield from check(metric.field, (*path, "field"))  # type: ignore[union-attr]
+
+
+def _target_rules(kr: KeyResult, path: Path) -> Iterator[Violation]:
+    relative = RELATIVE_TARGET.match(kr.target.strip()) if isinstance(kr.target, str) else None
+    if relative and kr.baseline is None:
+        yield Violation(
+            (*path, "target"),
+            f"target `{kr.target}` is relative but there is no baseline: add `baseline: previous_period` "
+            "or a number",
+        )
+    if relative and relative[3] == "pp" and kr.metric.kind != "ratio":
+        yield Violation(
+            (*path, "target"),
+            f"`{kr.target}` is in percentage points, which only a ratio has: write `+N%` or a number",
+        )
+    if kr.owner_targets is not None and kr.group_by != "owner":
+        yield Violation((*path, "owner_targets"), "owner_targets needs `group_by: owner` on this key result")
+    if kr.direction and isinstance(kr.target, float | int) and isinstance(kr.baseline, float | int):
+        inferred = "increase" if kr.target >= kr.baseline else "decrease"
+        if inferred != kr.direction and kr.target != kr.baseline:
+            yield Violation(
+                (*path, "direction"),
+                f"direction `{kr.direction}` contradicts baseline {kr.baseline} → target {kr.target}: "
+                "fix the numbers or drop `direction`",
+            )
+
+
+def _writebacks(settings: Settings) -> Iterator[Violation]:
+    for i, target in enumerate(settings.writeback):
+        path: Path = ("writeback", i)
+        source = settings.sources.get(target.source)
+        if source is None:
+            names = list(settings.sources)
+            yield Violation(
+                (*path, "source"),
+                f"no source named `{target.source}`; sources are: {', '.join(names)}.{suggest(target.source, names)}",
+            )
+        elif isinstance(source, HubSpotSource) and isinstance(target, OwnerTarget):
+            yield Violation(
+                (*path, "match"),
+                "HubSpot users have no writable custom properties: write to a custom object with "
+                "`upsert_on: <unique property>` instead of `match: owner`",
+            )
+        for field, expression in target.fields.items():
+            message = _expression_problem(settings, target, expression)
+            if message:
+                yield Violation((*path, "fields", field), message)
+
+
+def _expression_problem(settings: Settings, target: OwnerTarget | KeyedTarget, expression: str) -> str | None:
+    parts = expression.split(".")
+    attributes = KR_VALUE_ATTRIBUTES + (RECORD_ATTRIBUTES if isinstance(target, KeyedTarget) else ())
+    if parts[0] == "*" and len(parts) == 2:
+        if isinstance(target, OwnerTarget):
+            return f"`{expression}`: `*` (every key result) needs a keyed target with `upsert_on`"
+        return _attribute_problem(expression, parts[1], attributes)
+    if len(parts) != 3:
+        return f"`{expression}` is not a value: write objective.key_result.attribute, like q-revenue.revenue.value"
+    objective_key, kr_key, attribute = parts
+    objectives = [o.key for o in settings.objectives]
+    if objective_key not in objectives:
+        return f"`{expression}`: no objective `{objective_key}`.{suggest(objective_key, objectives)}"
+    kr = settings.key_result(objective_key, kr_key)
+    if kr is None:
+        keys = [k.key for o in settings.objectives if o.key == objective_key for k in o.key_results]
+        return f"`{expression}`: objective `{objective_key}` has no key result `{kr_key}`.{suggest(kr_key, keys)}"
+    if isinstance(target, OwnerTarget) and kr.group_by != "owner":
+        return f"`{expression}` is written per owner: add `group_by: owner` to key result `{kr_key}`"
+    return _attribute_problem(expression, attribute, attributes)
+
+
+def _attribute_problem(expression: str, attribute: str, allowed: tuple[str, ...]) -> str | None:
+    if attribute in allowed:
+        return None
+    return f"`{expression}`: unknown attribute `{attribute}`; use one of: {', '.join(allowed)}.{suggest(attribute, allowed)}"

@@ -1,0 +1,112 @@
+"""What a connector promises the engine: pull pages of canonical records, write field values.
+
+`syncer` talks to every CRM through `Connector`; only `connectors/` knows the CRM's API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal, Protocol
+
+from syncer.errors import BadRecordError
+from syncer.records import Owner, Record, StreamName
+
+FieldValue = str | float | int | bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """Resume point of one stream: every record modified before it is stored."""
+
+    modified_at: datetime  # aware UTC
+    last_id: str | None = None  # tiebreak among records sharing modified_at
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of a pull; `cursor` is safe to persist once `records` are stored."""
+
+    records: Sequence[Record]
+    rejected: Sequence[BadRecordError]
+    cursor: Cursor | None
+
+
+@dataclass(frozen=True, slots=True)
+class OwnerPage:
+    owners: Sequence[Owner]
+    rejected: Sequence[BadRecordError]
+
+
+@dataclass(frozen=True, slots=True)
+class WriteItem:
+    """Field values for one CRM record.
+
+    `record_id` targets an existing record; with `upsert_key` the record is found
+    (or created) by the value of the object's unique `upsert_key` field instead.
+    """
+
+    object: str
+    record_id: str | None
+    fields: dict[str, FieldValue]
+    upsert_key: str | None = None
+    upsert_value: str | None = None
+
+    @property
+    def target(self) -> str:
+        """The id the ledger files this write under."""
+        return self.record_id or f"{self.upsert_key}={self.upsert_value}"
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    """What the CRM said of one WriteItem; a rejected record is a result, not an exception."""
+
+    ok: bool
+    record_id: str | None = None
+    error_code: str | None = None
+    message: str | None = None
+    retryable: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One result of `okrsync check`: something ops should know or fix."""
+
+    level: Literal["ok", "warning", "error"]
+    subject: str  # e.g. "User.Q_Revenue__c"
+    message: str
+    fix: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ApiUsage:
+    """API calls made by this connector in this run, and what the CRM reports as used."""
+
+    calls: int
+    retries: int
+    org_used: int | None = None
+    org_max: int | None = None
+
+
+class Connector(Protocol):
+    source: str  # the source's name in the YAML
+
+    def pull_owners(self) -> Iterator[OwnerPage]:
+        """Yield every owner (CRM user), active or not, page by page."""
+        ...
+
+    def pull(self, stream: StreamName, *, since: Cursor | None, until: datetime) -> Iterator[Page]:
+        """Yield pages modified in [since, until), oldest first. `until` is the cycle start."""
+        ...
+
+    def write(self, items: Sequence[WriteItem]) -> list[WriteResult]:
+        """One result per item, in order: a rejected record is a result, not an exception."""
+        ...
+
+    def check(self) -> list[Finding]: ...
+
+    def usage(self) -> ApiUsage: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,113 @@
+"""Every exception okrsync raises on purpose, grouped by what happens next.
+
+OkrsyncError
+├── ConfigError             ops must fix the YAML or env   → exit 2, no CRM touched
+├── CrmError                a CRM call failed (source, status)
+│   ├── TransientCrmError   429, 5xx, timeouts (.retry_after) → retried with backoff
+│   ├── AuthExpiredError    token expired or revoked       → refresh once, then retry
+│   ├── QuotaExhaustedError API budget or daily limit      → stop this source for this run
+│   └── RejectedRequestError always fails as sent          → fail this stream, go on
+├── BadRecordError          a record cannot be mapped      → count, log, skip
+└── StoreError              database failure; LeaseHeldError: another worker has this cycle
+
+Messages never carry tokens, headers, query strings or record bodies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class OkrsyncError(Exception):
+    """Base of every error okrsync raises on purpose."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigProblem:
+    """One mistake in the YAML: where it is and how to fix it."""
+
+    file: str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.message}"
+
+
+class ConfigError(OkrsyncError):
+    """The YAML or its environment is wrong; carries every problem found, not only the first."""
+
+    def __init__(self, problems: list[ConfigProblem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+class CrmError(OkrsyncError):
+    """A CRM call failed."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str,
+        status: int | None = None,
+        code: str | None = None,
+    ) -> None:
+        self.source = source
+        self.status = status
+        self.code = code
+        detail = ", ".join(
+            part for part in (f"HTTP {status}" if status else "", code or "") if part
+        )
+        super().__init__(f"{source}: {message}" + (f" ({detail})" if detail else ""))
+
+
+class TransientCrmError(CrmError):
+    """429, 5xx, timeouts: worth retrying, after `retry_after` seconds when the CRM said so."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str,
+        status: int | None = None,
+        code: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, source=source, status=status, code=code)
+        self.retry_after = retry_after
+
+
+class AuthExpiredError(CrmError):
+    """The token expired or was revoked: re-authenticate once, then replay the call."""
+
+
+class AuthFailedError(CrmError):
+    """The credentials were refused: nothing to retry until ops fix them."""
+
+
+class QuotaExhaustedError(CrmError):
+    """The API budget or the CRM's daily limit is used up: stop this source for this run."""
+
+
+class RejectedRequestError(CrmError):
+    """The CRM refuses the request as sent (bad query, unknown field): retrying cannot help."""
+
+
+class BadRecordError(OkrsyncError):
+    """A CRM record that cannot be mapped to a canonical record; counted, logged, skipped."""
+
+    def __init__(self, stream: str, record_id: str | None, reason: str) -> None:
+        self.stream = stream
+        self.record_id = record_id
+        self.reason = reason
+        super().__init__(f"{stream} record {record_id or '?'}: {reason}")
+
+
+class StoreError(OkrsyncError):
+    """The store failed."""
+
+
+class LeaseHeldError(StoreError):
+    """Another worker holds the cycle lease for this store."""
