@@ -57,9 +57,7 @@ class CrmError(OkrsyncError):
         self.source = source
         self.status = status
         self.code = code
-        detail = ", ".join(
-            part for part in (f"HTTP {status}" if status else "", code or "") if part
-        )
+        detail = ", ".join(part for part in (f"HTTP {status}" if status else "", code or "") if part)
         super().__init__(f"{source}: {message}" + (f" ({detail})" if detail else ""))
 
 

@@ -54,7 +54,9 @@ def _unique_keys(settings: Settings) -> Iterator[Violation]:
     seen: set[str] = set()
     for i, objective in enumerate(settings.objectives):
         if objective.key in seen:
-            yield Violation(("objectives", i, "key"), f"objective key `{objective.key}` is used twice: rename one")
+            yield Violation(
+                ("objectives", i, "key"), f"objective key `{objective.key}` is used twice: rename one"
+            )
         seen.add(objective.key)
         kr_seen: set[str] = set()
         for j, kr in enumerate(objective.key_results):
@@ -72,7 +74,9 @@ def _team_members(settings: Settings) -> Iterator[Violation]:
         for k, email in enumerate(emails):
             address = email.strip().lower()
             if "@" not in address:
-                yield Violation(("teams", team, k), f"`{email}` is not an e-mail address: list owners by e-mail")
+                yield Violation(
+                    ("teams", team, k), f"`{email}` is not an e-mail address: list owners by e-mail"
+                )
             elif address in team_of and team_of[address] != team:
                 yield Violation(
                     ("teams", team, k),
@@ -114,7 +118,9 @@ def _metric_fields(metric: Metric, attributes: set[str], path: Path) -> Iterator
     stream = metric.stream
     known = (*field_names(stream), *sorted(attributes))
 
-    def check(name: str, where: Path, allowed: tuple[str, ...] = known, what: str = "field") -> Iterator[Violation]:
+    def check(
+        name: str, where: Path, allowed: tuple[str, ...] = known, what: str = "field"
+    ) -> Iterator[Violation]:
         bare = name.removeprefix("attributes.")
         if name in allowed or (bare in attributes and allowed is known):
             return
@@ -135,7 +141,9 @@ def _metric_fields(metric: Metric, attributes: set[str], path: Path) -> Iterator
             for name in getattr(metric, part):
                 yield from check(name, (*path, part, name))
         if metric.weight is not None:
-            yield from check(metric.weight, (*path, "weight"), (*NUMBER_FIELDS[stream], *attributes), "number")
+            yield from check(
+                metric.weight, (*path, "weight"), (*NUMBER_FIELDS[stream], *attributes), "number"
+            )
     elif metric.kind in ("sum", "avg"):
         numbers = (*NUMBER_FIELDS[stream], *sorted(attributes))
         yield from check(metric.field, (*path, "field"), numbers, "number field")  # type: ignore[union-attr]

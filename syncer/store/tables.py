@@ -1,0 +1,184 @@
+"""The store's tables (SQLAlchemy 2.0 typed ORM). Every change here needs an Alembic migration.
+
+`…Row` classes never leave `syncer/store/`; the rest of okrsync gets canonical records and
+frozen dataclasses.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, Date, DateTime, Dialect, Index, Integer, Numeric, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC on every backend (SQLite drops tzinfo); a naive value is a bug and raises."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime reached the store")
+        return None if value is None else value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+MONEY = Numeric(18, 2)
+MEASURE = Numeric(28, 8)  # key-result values: money, counts, days, ratios
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {  # noqa: RUF012 - SQLAlchemy reads it as a class attribute
+        datetime: UtcDateTime,
+        date: Date,
+        Decimal: MONEY,
+        dict[str, Any]: JSON,
+    }
+
+
+class DealRow(Base):
+    __tablename__ = "deals"
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    owner_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    account_id: Mapped[str | None] = mapped_column(String(64))
+    amount: Mapped[Decimal | None]
+    currency: Mapped[str | None] = mapped_column(String(8))
+    stage: Mapped[str | None] = mapped_column(String(120))
+    pipeline: Mapped[str | None] = mapped_column(String(120))
+    type: Mapped[str] = mapped_column(String(16))
+    is_closed: Mapped[bool]
+    is_won: Mapped[bool]
+    created_at: Mapped[datetime | None]
+    close_date: Mapped[date | None] = mapped_column(index=True)
+    modified_at: Mapped[datetime]
+    deleted: Mapped[bool] = mapped_column(default=False)
+    attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class CallRow(Base):
+    __tablename__ = "calls"
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    owner_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    occurred_at: Mapped[datetime | None] = mapped_column(index=True)
+    duration_seconds: Mapped[int | None]
+    outcome: Mapped[str | None] = mapped_column(String(120))
+    direction: Mapped[str | None] = mapped_column(String(16))
+    modified_at: Mapped[datetime]
+    deleted: Mapped[bool] = mapped_column(default=False)
+    attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class RenewalRow(Base):
+    __tablename__ = "renewals"
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    owner_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    account_id: Mapped[str | None] = mapped_column(String(64))
+    amount: Mapped[Decimal | None]
+    due_date: Mapped[date | None] = mapped_column(index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    closed_at: Mapped[datetime | None]
+    modified_at: Mapped[datetime]
+    deleted: Mapped[bool] = mapped_column(default=False)
+    attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class OwnerRow(Base):
+    __tablename__ = "owners"
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254), index=True)  # stored lower-case
+    active: Mapped[bool]
+    team: Mapped[str | None] = mapped_column(String(120))
+    region: Mapped[str | None] = mapped_column(String(120))
+    record_id: Mapped[str] = mapped_column(String(64))
+    modified_at: Mapped[datetime]
+
+
+class CursorRow(Base):
+    __tablename__ = "cursors"
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    stream: Mapped[str] = mapped_column(String(16), primary_key=True)
+    modified_at: Mapped[datetime]
+    last_id: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime]
+
+
+class RunRow(Base):
+    __tablename__ = "runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    started_at: Mapped[datetime] = mapped_column(index=True)
+    finished_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(16))  # running, ok, partial, failed
+    sources: Mapped[str] = mapped_column(String(400))
+    pulled: Mapped[int] = mapped_column(default=0)
+    rejected: Mapped[int] = mapped_column(default=0)
+    written: Mapped[int] = mapped_column(default=0)
+    write_errors: Mapped[int] = mapped_column(default=0)
+    api_calls: Mapped[int] = mapped_column(default=0)
+    retries: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class SnapshotRow(Base):
+    """One key-result value (total or one group) as computed by one run."""
+
+    __tablename__ = "kr_snapshots"
+    __table_args__ = (Index("ix_kr_snapshots_kr_time", "objective", "key_result", "group_kind", "taken_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[int | None] = mapped_column(index=True)
+    taken_at: Mapped[datetime]
+    objective: Mapped[str] = mapped_column(String(64))
+    key_result: Mapped[str] = mapped_column(String(64))
+    group_kind: Mapped[str] = mapped_column(String(64))  # total, owner, team, region, attributes.x
+    group_key: Mapped[str] = mapped_column(String(254))  # '' for the total
+    period_start: Mapped[date]
+    period_end: Mapped[date]
+    value: Mapped[Decimal | None] = mapped_column(MEASURE)
+    baseline: Mapped[Decimal | None] = mapped_column(MEASURE)
+    target: Mapped[Decimal | None] = mapped_column(MEASURE)
+    progress: Mapped[float | None]
+    score: Mapped[float | None]
+    expected: Mapped[float | None]
+    status: Mapped[str | None] = mapped_column(String(16))
+    projected: Mapped[Decimal | None] = mapped_column(MEASURE)
+
+
+class LedgerRow(Base):
+    """What the CRM confirmed for one field of one record, and the last failure to change it."""
+
+    __tablename__ = "write_ledger"
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    object: Mapped[str] = mapped_column(String(80), primary_key=True)
+    target: Mapped[str] = mapped_column(String(254), primary_key=True)  # record id, or key=value
+    field: Mapped[str] = mapped_column(String(80), primary_key=True)
+    value: Mapped[str | None] = mapped_column(Text)  # JSON of the confirmed value; NULL = never written
+    written_at: Mapped[datetime | None]
+    record_id: Mapped[str | None] = mapped_column(String(64))  # the CRM id once known (upserts)
+    error_code: Mapped[str | None] = mapped_column(String(80))
+    error: Mapped[str | None] = mapped_column(Text)
+    failed_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+
+
+class LeaseRow(Base):
+    __tablename__ = "leases"
+    name: Mapped[str] = mapped_column(String(120), primary_key=True)
+    held_by: Mapped[str] = mapped_column(String(200))
+    held_until: Mapped[datetime]
+
+
+STREAM_TABLES = {"deals": DealRow, "calls": CallRow, "renewals": RenewalRow}
