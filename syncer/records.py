@@ -112,3 +112,9 @@ def field_names(stream: StreamName) -> tuple[str, ...]:
     """Canonical fields of a stream that metrics and filters may use."""
     hidden = {"source", "attributes"}
     return tuple(name for name in _RECORD_CLASSES[stream].__dataclass_fields__ if name not in hidden)
+
+
+def owner_group_key(email: str | None, source: str, owner_id: str) -> str:
+    """How a rep is named across okrsync: the lower-case e-mail (one rep, every CRM),
+    or `source:id` when the CRM has no e-mail for them."""
+    return email.strip().lower() if email and email.strip() else f"{source}:{owner_id}"
