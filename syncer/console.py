@@ -1,0 +1,90 @@
+"""What okrsync prints on a terminal: cycle summaries, key-result tables, config problems."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+from rich.console import Console
+from rich.table import Table
+
+from syncer.cycle import CycleReport
+from syncer.errors import ConfigError
+from syncer.rollup.values import KeyResultValue
+
+STATUS_STYLE = {"done": "bold green", "on_track": "green", "at_risk": "yellow", "off_track": "red"}
+
+
+def format_number(value: Decimal | float | None) -> str:
+    if value is None:
+        return "—"
+    number = float(value)
+    if number.is_integer() and abs(number) >= 1:
+        return f"{number:,.0f}"
+    return f"{number:,.2f}" if abs(number) >= 1 else f"{number:.3f}"
+
+
+def print_config_error(console: Console, error: ConfigError) -> None:
+    for problem in error.problems:
+        console.print(f"[red]{problem}[/red]", highlight=False, soft_wrap=True)
+    count = len(error.problems)
+    console.print(f"{count} problem{'s' if count != 1 else ''} found; nothing was touched.", highlight=False)
+
+
+def key_result_table(values: Sequence[KeyResultValue], *, title: str, groups: bool) -> Table:
+    table = Table(title=title, title_justify="left")
+    for column in ("key result", "group", "value", "target", "progress", "expected", "status"):
+        table.add_column(
+            column, justify="right" if column in ("value", "target", "progress", "expected") else "left"
+        )
+    for value in values:
+        if (value.group_kind != "total") != groups:
+            continue
+        status = value.status or "—"
+        table.add_row(
+            f"{value.objective}.{value.key_result}",
+            value.group_key or "total",
+            format_number(value.value),
+            format_number(value.target),
+            "—" if value.progress is None else f"{value.progress_pct:.1f} %",
+            f"{value.expected * 100:.0f} %",
+            f"[{STATUS_STYLE.get(status, '')}]{status}[/]" if status in STATUS_STYLE else status,
+        )
+    return table
+
+
+def print_cycle(console: Console, report: CycleReport) -> None:
+    """The summary `okrsync run` prints: pulled per stream, key results, writes, errors."""
+    pulled = Table(title=f"Run {report.run_id}: pulled", title_justify="left")
+    for column in ("source", "stream", "read", "new or changed", "deleted", "skipped (bad)"):
+        pulled.add_column(column, justify="left" if column in ("source", "stream") else "right")
+    for source in report.pulls:
+        pulled.add_row(source.source, "owners", str(source.owners), "", "", "")
+        for stream in source.streams:
+            pulled.add_row(
+                source.source,
+                stream.stream + (" [red](failed)[/red]" if stream.error else ""),
+                str(stream.received),
+                str(stream.changed),
+                str(stream.deleted),
+                str(stream.rejected),
+            )
+    if report.pulls:
+        console.print(pulled)
+    if report.values:
+        console.print(key_result_table(report.values, title="Key results", groups=False))
+    for push in report.pushes:
+        console.print(
+            f"{push.source}: wrote {push.written_fields} fields on {push.written_records} records"
+            + (f", [red]{push.failed_records} rejected[/red]" if push.failed_records else ""),
+            highlight=False,
+        )
+        for error in push.errors[:20]:
+            console.print(f"  [red]{error}[/red]", highlight=False)
+    if not report.pushes and report.values:
+        console.print("nothing to write: every field already holds its value", highlight=False)
+    for error in report.errors:
+        console.print(f"[red]error: {error}[/red]", highlight=False)
+    console.print(
+        f"API calls: {report.api_calls} (retries: {report.retries}); status: {report.status}", highlight=False
+    )

@@ -1,0 +1,79 @@
+"""Runs: one row per cycle, started before anything is pulled and finished with its counts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from syncer.store.tables import RunRow
+
+
+@dataclass(frozen=True, slots=True)
+class RunCounts:
+    status: str  # ok, partial (some writes rejected), failed
+    pulled: int = 0
+    rejected: int = 0
+    written: int = 0
+    write_errors: int = 0
+    api_calls: int = 0
+    retries: int = 0
+    error: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class RunInfo:
+    id: int
+    started_at: datetime
+    finished_at: datetime | None
+    status: str
+    sources: str
+    counts: RunCounts
+
+
+def start(session: Session, sources: Sequence[str], *, now: datetime) -> int:
+    row = RunRow(started_at=now, status="running", sources=",".join(sources), details={})
+    session.add(row)
+    session.flush()
+    return row.id
+
+
+def finish(session: Session, run_id: int, counts: RunCounts, *, now: datetime) -> None:
+    row = session.get(RunRow, run_id)
+    if row is None:
+        raise LookupError(f"run {run_id} is not in the store")
+    row.finished_at = now
+    row.status = counts.status
+    row.pulled, row.rejected, row.written = counts.pulled, counts.rejected, counts.written
+    row.write_errors, row.api_calls, row.retries = counts.write_errors, counts.api_calls, counts.retries
+    row.error, row.details = counts.error, counts.details
+
+
+def recent(session: Session, limit: int = 20) -> list[RunInfo]:
+    rows = session.scalars(select(RunRow).order_by(RunRow.id.desc()).limit(limit))
+    return [
+        RunInfo(
+            id=r.id,
+            started_at=r.started_at,
+            finished_at=r.finished_at,
+            status=r.status,
+            sources=r.sources,
+            counts=RunCounts(
+                status=r.status,
+                pulled=r.pulled,
+                rejected=r.rejected,
+                written=r.written,
+                write_errors=r.write_errors,
+                api_calls=r.api_calls,
+                retries=r.retries,
+                error=r.error,
+                details=r.details,
+            ),
+        )
+        for r in rows
+    ]

@@ -1,0 +1,176 @@
+"""Write-back: turn key-result values into CRM field writes, send only what changed, file results.
+
+`plan_writes` diffs the wanted values against the ledger (what the CRM last confirmed), so a
+cycle with no change sends nothing; `push` writes through the connector and records every
+per-record result, so a rejected write is retried next cycle.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from syncer.config.models import KeyedTarget, OwnerTarget, Settings, WritebackTarget
+from syncer.contract import Connector, FieldValue, WriteItem, WriteResult
+from syncer.records import owner_group_key
+from syncer.rollup.values import KeyResultValue
+from syncer.store import ledger
+from syncer.store.owners import owners_of
+
+log = logging.getLogger(__name__)
+
+WRITE_BATCH = 1_000  # items handed to a connector at once; it splits them per its API's limit
+# Rounding of written numbers: a value that did not really move must not be rewritten.
+DECIMALS = {"progress": 3, "score": 3, "expected": 3, "progress_pct": 1}
+# updated_at says when okrsync last changed a record's values: sent only along with another change.
+WITH_OTHERS_ONLY = "updated_at"
+
+
+@dataclass(frozen=True, slots=True)
+class PushResult:
+    source: str
+    written_fields: int
+    written_records: int
+    failed_records: int
+    errors: list[str]
+
+
+def to_field_value(attribute: str, value: Any) -> FieldValue:
+    """A key-result attribute as a CRM field value (JSON-safe, rounded to what is meaningful)."""
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(round(value, 6))
+    if isinstance(value, float):
+        return round(value, DECIMALS.get(attribute, 6))
+    if isinstance(value, int):
+        return value
+    return str(value)
+
+
+def _index(values: Sequence[KeyResultValue]) -> dict[tuple[str, str, str, str], KeyResultValue]:
+    return {(v.objective, v.key_result, v.group_kind, v.group_key): v for v in values}
+
+
+def _owner_items(
+    session: Session, target: OwnerTarget, values: Sequence[KeyResultValue]
+) -> Iterator[tuple[WriteItem, set[str]]]:
+    """One item per active owner of the source: their own record, their own values."""
+    by_key = _index(values)
+    for owner in owners_of(session, target.source):
+        group = owner_group_key(owner.email, owner.source, owner.id)
+        fields: dict[str, FieldValue] = {}
+        for crm_field, expression in target.fields.items():
+            objective, key_result, attribute = expression.split(".")
+            value = by_key.get((objective, key_result, "owner", group))
+            if value is not None:
+                fields[crm_field] = to_field_value(attribute, value.attribute(attribute))
+        if fields:
+            yield (
+                WriteItem(object=target.object, record_id=owner.record_id, fields=fields),
+                _lazy_fields(target),
+            )
+
+
+def _keyed_items(
+    target: KeyedTarget, values: Sequence[KeyResultValue]
+) -> Iterator[tuple[WriteItem, set[str]]]:
+    """One record per key-result value (total and groups), found or created by its key."""
+    for value in values:
+        fields: dict[str, FieldValue] = {}
+        for crm_field, expression in target.fields.items():
+            parts = expression.split(".")
+            if parts[0] == "*" or (parts[0], parts[1]) == (value.objective, value.key_result):
+                fields[crm_field] = to_field_value(parts[-1], value.attribute(parts[-1]))
+        if fields:
+            key = str(value.attribute("key"))
+            item = WriteItem(
+                object=target.object,
+                record_id=None,
+                fields=fields,
+                upsert_key=target.upsert_on,
+                upsert_value=key,
+            )
+            yield item, _lazy_fields(target)
+
+
+def _lazy_fields(target: WritebackTarget) -> set[str]:
+    return {f for f, expression in target.fields.items() if expression.endswith("." + WITH_OTHERS_ONLY)}
+
+
+def plan_writes(
+    session: Session, settings: Settings, source: str, values: Sequence[KeyResultValue]
+) -> list[WriteItem]:
+    """The field writes one source needs: only fields whose value differs from the ledger."""
+    planned: list[WriteItem] = []
+    for target in settings.writeback:
+        if target.source != source:
+            continue
+        known = ledger.confirmed(session, source, target.object)
+        wanted = (
+            _owner_items(session, target, values)
+            if isinstance(target, OwnerTarget)
+            else _keyed_items(target, values)
+        )
+        for item, lazy in wanted:
+            changed = {
+                f: v
+                for f, v in item.fields.items()
+                if known.get((item.target, f), _NEVER) != ledger.to_json(v)
+            }
+            if set(changed) - lazy:
+                planned.append(_with_fields(item, changed | {f: item.fields[f] for f in lazy}))
+    return planned
+
+
+_NEVER = object()  # no ledger row: the field was never confirmed
+
+
+def _with_fields(item: WriteItem, fields: dict[str, FieldValue]) -> WriteItem:
+    return WriteItem(
+        object=item.object,
+        record_id=item.record_id,
+        fields=fields,
+        upsert_key=item.upsert_key,
+        upsert_value=item.upsert_value,
+    )
+
+
+def push(
+    session_factory: Any, connector: Connector, items: Sequence[WriteItem], *, now: datetime
+) -> PushResult:
+    """Write `items` in batches and file every result in the ledger as it comes back."""
+    written_fields = written_records = failed = 0
+    errors: list[str] = []
+    for start in range(0, len(items), WRITE_BATCH):
+        batch = items[start : start + WRITE_BATCH]
+        results: list[WriteResult] = connector.write(batch)
+        with session_factory.begin() as session:
+            ledger.record_results(session, connector.source, list(zip(batch, results, strict=True)), now=now)
+        for item, result in zip(batch, results, strict=True):
+            if result.ok:
+                written_records += 1
+                written_fields += len(item.fields)
+            else:
+                failed += 1
+                errors.append(f"{item.object} {item.target}: {result.error_code}: {result.message}")
+                log.warning(
+                    "write rejected",
+                    extra={
+                        "source": connector.source,
+                        "object": item.object,
+                        "target": item.target,
+                        "code": result.error_code,
+                    },
+                )
+    return PushResult(connector.source, written_fields, written_records, failed, errors)
