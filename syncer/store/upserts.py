@@ -61,7 +61,8 @@ def _upsert_newer(
                 else excluded.modified_at > table.c.modified_at
             ),
         )
-        written += session.execute(statement).rowcount or 0
+        # RETURNING counts the rows really written: rowcount is -1 for batched inserts on psycopg.
+        written += len(session.execute(statement.returning(table.c[keys[0]])).all())
     return written
 
 

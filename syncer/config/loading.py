@@ -1,0 +1,381 @@
+"""Load the YAML ops write into a validated `Settings`, or report every mistake as `file:line: message`.
+
+Stages: YAML with line marks (duplicate keys refused) → `${NAME}` interpolation from the environment
+passed in → pydantic validation and the cross-field rules → secret and file-path checks. Nothing this
+module raises or logs contains a value interpolated into a secret field.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
+
+import yaml
+from pydantic import BaseModel, SecretStr, Tag, ValidationError
+from pydantic.fields import FieldInfo
+from pydantic_core import ErrorDetails
+from yaml.constructor import ConstructorError
+
+from syncer.config.models import (
+    KEY_PATTERN,
+    AvgDaysMetric,
+    AvgMetric,
+    DistinctCountMetric,
+    JwtBearer,
+    KeyResult,
+    RatioMetric,
+    SalesforceSource,
+    Settings,
+    SumMetric,
+)
+from syncer.config.rules import Path as KeyPath
+from syncer.config.rules import Violation
+from syncer.errors import ConfigError, ConfigProblem
+
+log = logging.getLogger(__name__)
+
+_REFERENCE = re.compile(r"\$\$\{|\$\{([^}]*)(\}?)")  # `$${` is an escaped, literal `${`
+_VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+# (what PyYAML says, report at its context mark (where the construct began)?, what ops should do)
+_YAML_HINTS = (
+    ("found character '\\t'", False, "a tab character: indent with spaces only"),
+    ("cannot start any token", False, "a value cannot start with this character: put the value in quotes"),
+    ("mapping values are not allowed", False, "unexpected `:`: quote a value that contains `: `, or fix the indentation"),
+    ("expected <block end>", False, "the indentation of this line does not match the lines above it"),
+    ("did not find expected key", False, "the indentation of this line does not match the lines above it"),
+    ("could not find expected ':'", False, "expected `key: value`: add the `:` or fix the indentation"),
+    ("found unexpected end of stream", True, "this quoted value is never closed: add the closing quote"),
+    ("expected ',' or ']'", True, "this `[` list is not closed or lacks a comma: add `]` or `,`"),
+    ("expected ',' or '}'", True, "this `{` mapping is not closed or lacks a comma: add `}` or `,`"),
+    ("found undefined alias", False, "`*alias` without an `&anchor` above it: define the anchor first"),
+    ("but found another document", False, "a second YAML document starts here: keep one, remove the `---`"),
+    ("could not determine a constructor", False, "unknown YAML tag (`!...`): remove it or quote the value"),
+)
+
+# Error types that say "wrong kind of value": the branches of a union fail together, so they are merged.
+_EXPECTED = {
+    "string_type": "a text",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "date_type": "a date like 2026-10-01",
+    "date_parsing": "a date like 2026-10-01",
+    "date_from_datetime_parsing": "a date like 2026-10-01",
+    "date_from_datetime_inexact": "a date like 2026-10-01",
+    "list_type": "a list",
+    "dict_type": "a mapping (`key: value` lines)",
+    "model_type": "a mapping (`key: value` lines)",
+    "model_attributes_type": "a mapping (`key: value` lines)",
+    "literal_error": "",  # the allowed values come from the error's context
+    "string_pattern_mismatch": "",  # described by _PATTERNS
+}
+_PATTERNS = {
+    KEY_PATTERN: "a name of lowercase letters, digits, `-` and `_` (like q-revenue)",
+    r"^[A-Za-z][A-Za-z0-9_]*$": "an API name of letters, digits and `_` (like Opportunity)",
+    r"^https://[^/\s]+/?$": "the org's https:// address (like https://acme.my.salesforce.com)",
+    r"^https?://[^/\s]+/?$": "a base URL (like https://api.hubapi.com)",
+    r"^\d{2}\.0$": "an API version like 59.0",
+    r"^attributes\.\w+$": "`attributes.<name>`",
+}
+# Why a required key matters, for those ops most often leave out; the rest just name the key.
+_NEEDED_FOR: dict[tuple[type[BaseModel], str], str] = {
+    (SumMetric, "field"): "a `sum` metric needs the field it adds up",
+    (AvgMetric, "field"): "an `avg` metric needs the field it averages",
+    (DistinctCountMetric, "field"): "a `distinct_count` metric needs the field whose values it counts",
+    (AvgDaysMetric, "from"): "an `avg_days` metric needs the date field it counts days from",
+    (AvgDaysMetric, "to"): "an `avg_days` metric needs the date field it counts days to",
+    (RatioMetric, "numerator"): "a `ratio` metric needs the filter of its numerator",
+    (KeyResult, "target"): "a key result needs a number or a change like '+15%'",
+    (Settings, "version"): "write `version: 1`",
+}
+
+
+def load_settings(path: str | Path, env: Mapping[str, str]) -> Settings:
+    """Read, interpolate and validate one YAML file.
+
+    Raises ConfigError with every problem found, sorted by line. File paths in the result are
+    absolute (resolved against the YAML file's directory).
+    """
+    file = Path(path)
+    document = _read(file)
+    _interpolate(document, env)
+    violations: list[Violation] = []
+    errors: list[ErrorDetails] = []
+    settings: Settings | None = None
+    try:
+        settings = Settings.model_validate(document.data, context={"violations": violations})
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)  # reported below, outside the handler: no input in a traceback
+    for error_path, message in _error_problems(errors):
+        document.report(error_path, message)
+    for violation in violations:
+        document.report(violation.path, violation.message)
+    if settings is not None:
+        _check_secrets(document, settings)
+    if document.problems:
+        raise ConfigError(document.sorted_problems())
+    assert settings is not None  # no problem means validation passed
+    log.info("configuration loaded", extra={"file": str(file), "sources": len(settings.sources)})
+    return _with_files_resolved(settings, file.absolute().parent)
+
+
+# ---------------------------------------------------------------- YAML with line marks
+
+
+class MarkedLoader(yaml.SafeLoader):
+    """A SafeLoader that records the line of every node by its path and reports duplicate keys.
+
+    Keys stay the text written: YAML 1.1 would read `on:` as True and `1:` as 1, and every key in
+    okrsync's YAML is a name.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.lines: dict[KeyPath, int] = {}
+        self.duplicates: list[tuple[int, str]] = []
+        self._open: set[int] = set()
+
+    def construct_marked(self) -> Any:
+        """The single document, built with its line marks; None for an empty stream."""
+        node = self.get_single_node()
+        return None if node is None else self._build(node, ())
+
+    def _build(self, node: yaml.Node, path: KeyPath) -> Any:
+        self.lines[path] = node.start_mark.line + 1
+        if isinstance(node, yaml.ScalarNode):
+            return self.construct_object(node)
+        if id(node) in self._open:
+            raise ConstructorError(None, None, "an alias refers to the node that contains it", node.start_mark)
+        self._open.add(id(node))
+        try:
+            if isinstance(node, yaml.SequenceNode):
+                return [self._build(child, (*path, i)) for i, child in enumerate(node.value)]
+            return self._build_mapping(node, path)
+        finally:
+            self._open.discard(id(node))
+
+    def _build_mapping(self, node: yaml.MappingNode, path: KeyPath) -> dict[str, Any]:
+        first: dict[str, int] = {}
+        for key_node, _ in node.value:
+            key, line = self._key(key_node), key_node.start_mark.line + 1
+            if key in first and key_node.tag != "tag:yaml.org,2002:merge":
+                self.duplicates.append((line, f"duplicate key `{key}` (first at line {first[key]}): remove one"))
+            first.setdefault(key, line)
+        self.flatten_mapping(node)  # `<<: *anchor` merges; the mapping's own keys come last and win
+        mapping: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key = self._key(key_node)
+            mapping[key] = self._build(value_node, (*path, key))
+            self.lines[(*path, key)] = key_node.start_mark.line + 1  # a key's line, not its value's
+        return mapping
+
+    def _key(self, node: yaml.Node) -> str:
+        if not isinstance(node, yaml.ScalarNode):
+            raise ConstructorError(None, None, "a key must be a plain name, not a list or mapping", node.start_mark)
+        return str(node.value)
+
+
+@dataclass
+class _Document:
+    """One YAML file being loaded: its data, the line of every path, and the problems found."""
+
+    file: str
+    data: Any
+    lines: dict[KeyPath, int]
+    problems: list[ConfigProblem] = field(default_factory=list)
+    # path → (the text as written, the text after interpolation), to keep values out of messages
+    templates: dict[KeyPath, tuple[str, str]] = field(default_factory=dict)
+    unfilled: set[KeyPath] = field(default_factory=set)
+
+    def line_of(self, path: KeyPath) -> int | None:
+        """The line of `path`, or of its nearest parent written in the file (for a missing key)."""
+        while path not in self.lines and path:
+            path = path[:-1]
+        return self.lines.get(path)
+
+    def report(self, path: KeyPath, message: str) -> None:
+        template, value = self.templates.get(path, ("", ""))
+        if value:  # show `${NAME}` as written, never what the environment put there
+            message = message.replace(value, template)
+        self.problems.append(ConfigProblem(self.file, self.line_of(path), message))
+
+    def sorted_problems(self) -> list[ConfigProblem]:
+        unique = dict.fromkeys(self.problems)
+        return sorted(unique, key=lambda p: (p.line or 0, p.message))
+
+
+def _read(file: Path) -> _Document:
+    """Parse the file; a file that cannot be read or parsed raises at once (nothing else can be checked)."""
+    name = str(file)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "it is not UTF-8 text"
+        raise ConfigError([ConfigProblem(name, None, f"cannot read the configuration: {reason}")]) from None
+    loader = MarkedLoader(text)
+    problem: ConfigProblem | None = None
+    try:
+        data = loader.construct_marked()
+    except yaml.MarkedYAMLError as exc:
+        problem = _syntax_problem(name, exc)
+    except yaml.YAMLError:  # the reader refuses control characters; it has no line mark
+        problem = ConfigProblem(name, None, "invalid YAML: the file contains a control character; remove it")
+    finally:
+        loader.dispose()
+    if problem is None:
+        problem = _top_level_problem(name, data, loader.lines.get((), 1))
+    if problem is not None:
+        raise ConfigError([problem])
+    document = _Document(name, data, loader.lines)
+    document.problems.extend(ConfigProblem(name, line, message) for line, message in loader.duplicates)
+    return document
+
+
+def _syntax_problem(file: str, exc: yaml.MarkedYAMLError) -> ConfigProblem:
+    problem = exc.problem or exc.context or "unreadable YAML"
+    mark = exc.problem_mark or exc.context_mark
+    hint = problem + (f" ({exc.context})" if exc.context and exc.problem else "")
+    for fragment, at_context, advice in _YAML_HINTS:
+        if fragment in problem:
+            hint, mark = advice, (exc.context_mark if at_context and exc.context_mark else mark)
+            break
+    if mark is None:
+        return ConfigProblem(file, None, f"invalid YAML: {hint}")
+    return ConfigProblem(file, mark.line + 1, f"invalid YAML at column {mark.column + 1}: {hint}")
+
+
+def _top_level_problem(file: str, data: Any, line: int) -> ConfigProblem | None:
+    if data is None:
+        return ConfigProblem(file, None, "the file is empty: start with `version: 1` and a `sources:` section")
+    if not isinstance(data, dict):
+        found = "a list" if isinstance(data, list) else f"the single value {data!r}"
+        return ConfigProblem(
+            file, line, f"the top level must be `key: value` lines (`version: 1`, `sources:`, …), not {found}"
+        )
+    return None
+
+
+# ---------------------------------------------------------------- ${NAME} interpolation
+
+
+def _interpolate(document: _Document, env: Mapping[str, str]) -> None:
+    """Replace `${NAME}` in every string value with env[NAME]; a missing variable is a problem."""
+
+    def fill(text: str, path: KeyPath) -> str:
+        def replace(match: re.Match[str]) -> str:
+            if match[0] == "$${":
+                return "${"
+            name = match[1]
+            if not match[2] or not _VARIABLE.fullmatch(name):
+                problem = f"`{match[0]}` is not a variable: write ${{NAME}} (letters, digits, _), or $${{ for a literal ${{"
+            elif name not in env:
+                problem = f"environment variable {name} is not set (used by {_dotted(path)})"
+            else:
+                used.append(name)
+                return env[name]
+            document.report(path, problem)
+            document.unfilled.add(path)
+            return ""
+
+        used: list[str] = []
+        filled = _REFERENCE.sub(replace, text)
+        if used or path in document.unfilled:
+            document.templates[path] = (text, filled)
+        return filled
+
+    def walk(value: Any, path: KeyPath) -> Any:
+        if isinstance(value, dict):
+            return {key: walk(item, (*path, key)) for key, item in value.items()}
+        if isinstance(value, list):
+            return [walk(item, (*path, i)) for i, item in enumerate(value)]
+        return fill(value, path) if isinstance(value, str) and "$" in value else value
+
+    document.data = walk(document.data, ())
+
+
+def _dotted(path: KeyPath) -> str:
+    return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in path).lstrip(".")
+
+
+# ---------------------------------------------------------------- secrets and files
+
+
+def _iter_secrets(value: Any, path: KeyPath, *, required: bool = True) -> Iterator[tuple[KeyPath, str, bool]]:
+    """(path, secret, required) for every SecretStr in a validated model, found by walking it."""
+    if isinstance(value, SecretStr):
+        yield path, value.get_secret_value(), required
+    elif isinstance(value, BaseModel):
+        for name, info in type(value).model_fields.items():
+            yield from _iter_secrets(getattr(value, name), (*path, info.alias or name), required=info.is_required())
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _iter_secrets(item, (*path, key), required=required)
+    elif isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            yield from _iter_secrets(item, (*path, i), required=required)
+
+
+def _check_secrets(document: _Document, settings: Settings) -> None:
+    """A secret must come from the environment, and a required one must not be empty."""
+    secrets = list(_iter_secrets(settings, ()))
+    for path, secret, required in secrets:
+        if path not in document.templates:
+            parts = [path[1], path[-1]] if len(path) > 2 else list(path)
+            variable = re.sub(r"[^A-Z0-9]+", "_", "_".join(map(str, parts)).upper())
+            document.report(
+                path,
+                f"`{_dotted(path)}` holds a literal secret: put it in an environment variable "
+                f"and write `${{{variable}}}`",
+            )
+        elif not secret and required and path not in document.unfilled:
+            template = document.templates[path][0]
+            document.report(path, f"`{_dotted(path)}` is empty: set the environment variable in `{template}`")
+    # A secret may also have reached a message through another field (a password inside `store`).
+    for problem_index, problem in enumerate(document.problems):
+        message = problem.message
+        for _, secret, _ in secrets:
+            message = message.replace(secret, "***") if secret else message
+        document.problems[problem_index] = ConfigProblem(problem.file, problem.line, message)
+
+
+def _with_files_resolved(settings: Settings, base: Path) -> Settings:
+    """Anchor relative file paths at the YAML file's directory.
+
+    Done here, after validation, so that `okrsync run -c /etc/okrsync/okr.yaml` finds its CA bundle,
+    key file and SQLite store from any working directory (the default store too).
+    """
+    sources = {}
+    for name, source in settings.sources.items():
+        if isinstance(source, SalesforceSource):
+            update: dict[str, Any] = {}
+            if source.ca_bundle:
+                update["ca_bundle"] = str(_anchored(source.ca_bundle, base))
+            if isinstance(source.auth, JwtBearer):
+                key_file = str(_anchored(source.auth.private_key_file, base))
+                update["auth"] = source.auth.model_copy(update={"private_key_file": key_file})
+            source = source.model_copy(update=update)
+        sources[name] = source
+    return settings.model_copy(update={"sources": sources, "store": _anchored_store(settings.store, base)})
+
+
+def _anchored(path: str, base: Path) -> Path:
+    expanded = Path(path).expanduser()
+    return expanded if expanded.is_absolute() else base / expanded
+
+
+def _anchored_store(url: str, base: Path) -> str:
+    prefix = "sqlite:///"
+    database = url.removeprefix(prefix)
+    if not url.startswith(prefix) or not database or database.startswith((":memory:", "file:", "/")):
+        return url
+    return prefix + str(_anchored(database, base))

@@ -1,0 +1,102 @@
+"""Test doubles for the connector contract: a CRM held in a list, with a write log."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from syncer.contract import ApiUsage, Cursor, Finding, OwnerPage, Page, WriteItem, WriteResult
+from syncer.records import Deal, Owner, Record, StreamName
+
+T0 = datetime(2026, 10, 5, 12, 0, tzinfo=UTC)
+
+
+def deal(id: str, *, minutes: int = 0, **overrides: object) -> Deal:
+    base = Deal(
+        source="crm",
+        id=id,
+        owner_id="u1",
+        account_id="a1",
+        amount=Decimal("1000.00"),
+        currency="USD",
+        stage="Closed Won",
+        pipeline=None,
+        type="new",
+        is_closed=True,
+        is_won=True,
+        created_at=T0 - timedelta(days=20),
+        close_date=date(2026, 10, 5),
+        modified_at=T0 + timedelta(minutes=minutes),
+    )
+    return replace(base, **overrides)  # type: ignore[arg-type]
+
+
+def owner(id: str, email: str, *, active: bool = True) -> Owner:
+    return Owner(
+        source="crm",
+        id=id,
+        name=id,
+        email=email,
+        active=active,
+        team=None,
+        region=None,
+        record_id=id,
+        modified_at=T0,
+    )
+
+
+@dataclass
+class FakeConnector:
+    """Serves `records` sorted by modification time in pages of `page_size`."""
+
+    source: str = "crm"
+    records: dict[StreamName, list[Record]] = field(default_factory=dict)
+    owners: list[Owner] = field(default_factory=list)
+    page_size: int = 2
+    writes: list[list[WriteItem]] = field(default_factory=list)
+    reject: dict[str, str] = field(default_factory=dict)  # target → error code
+    calls: int = 0
+
+    def pull_owners(self) -> Iterator[OwnerPage]:
+        self.calls += 1
+        yield OwnerPage(owners=list(self.owners), rejected=[])
+
+    def pull(self, stream: StreamName, *, since: Cursor | None, until: datetime) -> Iterator[Page]:
+        rows = sorted(
+            (
+                r
+                for r in self.records.get(stream, [])
+                if r.modified_at < until and (since is None or r.modified_at >= since.modified_at)
+            ),
+            key=lambda r: (r.modified_at, r.id),
+        )
+        for start in range(0, len(rows), self.page_size):
+            self.calls += 1
+            chunk = rows[start : start + self.page_size]
+            last = start + self.page_size >= len(rows)
+            cursor = Cursor(until) if last else Cursor(chunk[-1].modified_at, chunk[-1].id)
+            yield Page(records=chunk, rejected=[], cursor=cursor)
+        if not rows:
+            self.calls += 1
+            yield Page(records=[], rejected=[], cursor=Cursor(until))
+
+    def write(self, items: Sequence[WriteItem]) -> list[WriteResult]:
+        self.calls += 1
+        self.writes.append(list(items))
+        return [
+            WriteResult(ok=False, error_code=self.reject[i.target], message="refused")
+            if i.target in self.reject
+            else WriteResult(ok=True, record_id=i.record_id or f"new-{i.upsert_value}")
+            for i in items
+        ]
+
+    def check(self) -> list[Finding]:
+        return []
+
+    def usage(self) -> ApiUsage:
+        return ApiUsage(calls=self.calls, retries=0)
+
+    def close(self) -> None:
+        pass
