@@ -7,46 +7,39 @@ module raises or logs contains a value interpolated into a secret field.
 
 from __future__ import annotations
 
-import difflib
 import logging
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Any
 
 import yaml
-from pydantic import BaseModel, SecretStr, Tag, ValidationError
-from pydantic.fields import FieldInfo
+from pydantic import BaseModel, SecretStr, ValidationError
 from pydantic_core import ErrorDetails
 from yaml.constructor import ConstructorError
 
-from syncer.config.models import (
-    KEY_PATTERN,
-    AvgDaysMetric,
-    AvgMetric,
-    DistinctCountMetric,
-    JwtBearer,
-    KeyResult,
-    RatioMetric,
-    SalesforceSource,
-    Settings,
-    SumMetric,
-)
+from syncer.config.models import JwtBearer, SalesforceSource, Settings
 from syncer.config.rules import Path as KeyPath
 from syncer.config.rules import Violation
+from syncer.config.schema import dotted, explain_errors
 from syncer.errors import ConfigError, ConfigProblem
 
 log = logging.getLogger(__name__)
 
 _REFERENCE = re.compile(r"\$\$\{|\$\{([^}]*)(\}?)")  # `$${` is an escaped, literal `${`
+_MERGE_TAG = "tag:yaml.org,2002:merge"
 _VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 # (what PyYAML says, report at its context mark (where the construct began)?, what ops should do)
 _YAML_HINTS = (
     ("found character '\\t'", False, "a tab character: indent with spaces only"),
     ("cannot start any token", False, "a value cannot start with this character: put the value in quotes"),
-    ("mapping values are not allowed", False, "unexpected `:`: quote a value that contains `: `, or fix the indentation"),
+    (
+        "mapping values are not allowed",
+        False,
+        "unexpected `:`: quote a value that contains `: `, or fix the indentation",
+    ),
     ("expected <block end>", False, "the indentation of this line does not match the lines above it"),
     ("did not find expected key", False, "the indentation of this line does not match the lines above it"),
     ("could not find expected ':'", False, "expected `key: value`: add the `:` or fix the indentation"),
@@ -57,47 +50,6 @@ _YAML_HINTS = (
     ("but found another document", False, "a second YAML document starts here: keep one, remove the `---`"),
     ("could not determine a constructor", False, "unknown YAML tag (`!...`): remove it or quote the value"),
 )
-
-# Error types that say "wrong kind of value": the branches of a union fail together, so they are merged.
-_EXPECTED = {
-    "string_type": "a text",
-    "float_type": "a number",
-    "float_parsing": "a number",
-    "int_type": "a whole number",
-    "int_parsing": "a whole number",
-    "int_from_float": "a whole number",
-    "bool_type": "true or false",
-    "bool_parsing": "true or false",
-    "date_type": "a date like 2026-10-01",
-    "date_parsing": "a date like 2026-10-01",
-    "date_from_datetime_parsing": "a date like 2026-10-01",
-    "date_from_datetime_inexact": "a date like 2026-10-01",
-    "list_type": "a list",
-    "dict_type": "a mapping (`key: value` lines)",
-    "model_type": "a mapping (`key: value` lines)",
-    "model_attributes_type": "a mapping (`key: value` lines)",
-    "literal_error": "",  # the allowed values come from the error's context
-    "string_pattern_mismatch": "",  # described by _PATTERNS
-}
-_PATTERNS = {
-    KEY_PATTERN: "a name of lowercase letters, digits, `-` and `_` (like q-revenue)",
-    r"^[A-Za-z][A-Za-z0-9_]*$": "an API name of letters, digits and `_` (like Opportunity)",
-    r"^https://[^/\s]+/?$": "the org's https:// address (like https://acme.my.salesforce.com)",
-    r"^https?://[^/\s]+/?$": "a base URL (like https://api.hubapi.com)",
-    r"^\d{2}\.0$": "an API version like 59.0",
-    r"^attributes\.\w+$": "`attributes.<name>`",
-}
-# Why a required key matters, for those ops most often leave out; the rest just name the key.
-_NEEDED_FOR: dict[tuple[type[BaseModel], str], str] = {
-    (SumMetric, "field"): "a `sum` metric needs the field it adds up",
-    (AvgMetric, "field"): "an `avg` metric needs the field it averages",
-    (DistinctCountMetric, "field"): "a `distinct_count` metric needs the field whose values it counts",
-    (AvgDaysMetric, "from"): "an `avg_days` metric needs the date field it counts days from",
-    (AvgDaysMetric, "to"): "an `avg_days` metric needs the date field it counts days to",
-    (RatioMetric, "numerator"): "a `ratio` metric needs the filter of its numerator",
-    (KeyResult, "target"): "a key result needs a number or a change like '+15%'",
-    (Settings, "version"): "write `version: 1`",
-}
 
 
 def load_settings(path: str | Path, env: Mapping[str, str]) -> Settings:
@@ -116,15 +68,14 @@ def load_settings(path: str | Path, env: Mapping[str, str]) -> Settings:
         settings = Settings.model_validate(document.data, context={"violations": violations})
     except ValidationError as exc:
         errors = exc.errors(include_url=False)  # reported below, outside the handler: no input in a traceback
-    for error_path, message in _error_problems(errors):
-        document.report(error_path, message)
-    for violation in violations:
-        document.report(violation.path, violation.message)
+    found = [*explain_errors(errors), *((v.path, v.message) for v in violations)]
+    for problem_path, message in found:
+        if problem_path not in document.unfilled:  # already reported: its variable is not set
+            document.report(problem_path, message)
     if settings is not None:
         _check_secrets(document, settings)
-    if document.problems:
+    if document.problems or settings is None:
         raise ConfigError(document.sorted_problems())
-    assert settings is not None  # no problem means validation passed
     log.info("configuration loaded", extra={"file": str(file), "sources": len(settings.sources)})
     return _with_files_resolved(settings, file.absolute().parent)
 
@@ -148,19 +99,23 @@ class MarkedLoader(yaml.SafeLoader):
     def construct_marked(self) -> Any:
         """The single document, built with its line marks; None for an empty stream."""
         node = self.get_single_node()
-        return None if node is None else self._build(node, ())
+        data = None if node is None else self._build(node, ())
+        self.lines[()] = 1  # a problem with the whole file (a missing top-level key) points at its top
+        return data
 
     def _build(self, node: yaml.Node, path: KeyPath) -> Any:
         self.lines[path] = node.start_mark.line + 1
         if isinstance(node, yaml.ScalarNode):
             return self.construct_object(node)
         if id(node) in self._open:
-            raise ConstructorError(None, None, "an alias refers to the node that contains it", node.start_mark)
+            raise ConstructorError(
+                None, None, "an alias refers to the node that contains it", node.start_mark
+            )
         self._open.add(id(node))
         try:
-            if isinstance(node, yaml.SequenceNode):
-                return [self._build(child, (*path, i)) for i, child in enumerate(node.value)]
-            return self._build_mapping(node, path)
+            if isinstance(node, yaml.MappingNode):
+                return self._build_mapping(node, path)
+            return [self._build(child, (*path, i)) for i, child in enumerate(node.value)]
         finally:
             self._open.discard(id(node))
 
@@ -168,20 +123,26 @@ class MarkedLoader(yaml.SafeLoader):
         first: dict[str, int] = {}
         for key_node, _ in node.value:
             key, line = self._key(key_node), key_node.start_mark.line + 1
-            if key in first and key_node.tag != "tag:yaml.org,2002:merge":
-                self.duplicates.append((line, f"duplicate key `{key}` (first at line {first[key]}): remove one"))
+            if key in first and key_node.tag != _MERGE_TAG:
+                self.duplicates.append(
+                    (line, f"duplicate key `{key}` (first at line {first[key]}): remove one")
+                )
             first.setdefault(key, line)
+        own = {id(key_node) for key_node, _ in node.value}
         self.flatten_mapping(node)  # `<<: *anchor` merges; the mapping's own keys come last and win
         mapping: dict[str, Any] = {}
         for key_node, value_node in node.value:
             key = self._key(key_node)
             mapping[key] = self._build(value_node, (*path, key))
-            self.lines[(*path, key)] = key_node.start_mark.line + 1  # a key's line, not its value's
+            # A key's line, not its value's; a merged key is reported where it is merged in.
+            self.lines[(*path, key)] = key_node.start_mark.line + 1 if id(key_node) in own else first["<<"]
         return mapping
 
     def _key(self, node: yaml.Node) -> str:
         if not isinstance(node, yaml.ScalarNode):
-            raise ConstructorError(None, None, "a key must be a plain name, not a list or mapping", node.start_mark)
+            raise ConstructorError(
+                None, None, "a key must be a plain name, not a list or mapping", node.start_mark
+            )
         return str(node.value)
 
 
@@ -193,8 +154,8 @@ class _Document:
     data: Any
     lines: dict[KeyPath, int]
     problems: list[ConfigProblem] = field(default_factory=list)
-    # path → (the text as written, the text after interpolation), to keep values out of messages
-    templates: dict[KeyPath, tuple[str, str]] = field(default_factory=dict)
+    # path → the variables interpolated there, with their values, to keep those out of messages
+    variables: dict[KeyPath, dict[str, str]] = field(default_factory=dict)
     unfilled: set[KeyPath] = field(default_factory=set)
 
     def line_of(self, path: KeyPath) -> int | None:
@@ -204,9 +165,12 @@ class _Document:
         return self.lines.get(path)
 
     def report(self, path: KeyPath, message: str) -> None:
-        template, value = self.templates.get(path, ("", ""))
-        if value:  # show `${NAME}` as written, never what the environment put there
-            message = message.replace(value, template)
+        """Add a problem at `path`'s line, showing `${NAME}` where a message would show its value.
+
+        A message only quotes the value at its own path, so this keeps every secret out of reports.
+        """
+        for name, value in self.variables.get(path, {}).items():
+            message = message.replace(value, f"${{{name}}}") if value else message
         self.problems.append(ConfigProblem(self.file, self.line_of(path), message))
 
     def sorted_problems(self) -> list[ConfigProblem]:
@@ -220,7 +184,7 @@ def _read(file: Path) -> _Document:
     try:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else "it is not UTF-8 text"
+        reason = (exc.strerror or type(exc).__name__) if isinstance(exc, OSError) else "it is not UTF-8 text"
         raise ConfigError([ConfigProblem(name, None, f"cannot read the configuration: {reason}")]) from None
     loader = MarkedLoader(text)
     problem: ConfigProblem | None = None
@@ -256,7 +220,9 @@ def _syntax_problem(file: str, exc: yaml.MarkedYAMLError) -> ConfigProblem:
 
 def _top_level_problem(file: str, data: Any, line: int) -> ConfigProblem | None:
     if data is None:
-        return ConfigProblem(file, None, "the file is empty: start with `version: 1` and a `sources:` section")
+        return ConfigProblem(
+            file, None, "the file is empty: start with `version: 1` and a `sources:` section"
+        )
     if not isinstance(data, dict):
         found = "a list" if isinstance(data, list) else f"the single value {data!r}"
         return ConfigProblem(
@@ -279,18 +245,18 @@ def _interpolate(document: _Document, env: Mapping[str, str]) -> None:
             if not match[2] or not _VARIABLE.fullmatch(name):
                 problem = f"`{match[0]}` is not a variable: write ${{NAME}} (letters, digits, _), or $${{ for a literal ${{"
             elif name not in env:
-                problem = f"environment variable {name} is not set (used by {_dotted(path)})"
+                problem = f"environment variable {name} is not set (used by {dotted(path)})"
             else:
-                used.append(name)
+                used[name] = env[name]
                 return env[name]
             document.report(path, problem)
             document.unfilled.add(path)
             return ""
 
-        used: list[str] = []
+        used: dict[str, str] = {}
         filled = _REFERENCE.sub(replace, text)
         if used or path in document.unfilled:
-            document.templates[path] = (text, filled)
+            document.variables[path] = used
         return filled
 
     def walk(value: Any, path: KeyPath) -> Any:
@@ -303,10 +269,6 @@ def _interpolate(document: _Document, env: Mapping[str, str]) -> None:
     document.data = walk(document.data, ())
 
 
-def _dotted(path: KeyPath) -> str:
-    return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in path).lstrip(".")
-
-
 # ---------------------------------------------------------------- secrets and files
 
 
@@ -316,7 +278,9 @@ def _iter_secrets(value: Any, path: KeyPath, *, required: bool = True) -> Iterat
         yield path, value.get_secret_value(), required
     elif isinstance(value, BaseModel):
         for name, info in type(value).model_fields.items():
-            yield from _iter_secrets(getattr(value, name), (*path, info.alias or name), required=info.is_required())
+            yield from _iter_secrets(
+                getattr(value, name), (*path, info.alias or name), required=info.is_required()
+            )
     elif isinstance(value, dict):
         for key, item in value.items():
             yield from _iter_secrets(item, (*path, key), required=required)
@@ -327,25 +291,18 @@ def _iter_secrets(value: Any, path: KeyPath, *, required: bool = True) -> Iterat
 
 def _check_secrets(document: _Document, settings: Settings) -> None:
     """A secret must come from the environment, and a required one must not be empty."""
-    secrets = list(_iter_secrets(settings, ()))
-    for path, secret, required in secrets:
-        if path not in document.templates:
+    for path, secret, required in _iter_secrets(settings, ()):
+        if path not in document.variables:
             parts = [path[1], path[-1]] if len(path) > 2 else list(path)
             variable = re.sub(r"[^A-Z0-9]+", "_", "_".join(map(str, parts)).upper())
             document.report(
                 path,
-                f"`{_dotted(path)}` holds a literal secret: put it in an environment variable "
+                f"`{dotted(path)}` holds a literal secret: put it in an environment variable "
                 f"and write `${{{variable}}}`",
             )
         elif not secret and required and path not in document.unfilled:
-            template = document.templates[path][0]
-            document.report(path, f"`{_dotted(path)}` is empty: set the environment variable in `{template}`")
-    # A secret may also have reached a message through another field (a password inside `store`).
-    for problem_index, problem in enumerate(document.problems):
-        message = problem.message
-        for _, secret, _ in secrets:
-            message = message.replace(secret, "***") if secret else message
-        document.problems[problem_index] = ConfigProblem(problem.file, problem.line, message)
+            names = ", ".join(document.variables[path])
+            document.report(path, f"environment variable {names} is empty (used by {dotted(path)}): set it")
 
 
 def _with_files_resolved(settings: Settings, base: Path) -> Settings:
