@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
+from sqlalchemy.engine import make_url
 
 from connectors import open_connector
 from syncer import console as text
@@ -69,14 +70,15 @@ class Cli:
     def load(self, path: Path, env: Mapping[str, str] | None = None) -> Settings:
         """Load the YAML; from then on every log line masks its secrets."""
         settings = load_settings(path, os.environ if env is None else env)
-        self.redactor.add(secret_values(settings))
+        store_password = make_url(settings.store).password  # a URL may carry the database password
+        self.redactor.add(secret_values(settings) | ({str(store_password)} if store_password else set()))
         return settings
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     redactor = configure_logging(level=args.log_level.upper(), as_json=args.log_json)
-    cli = Cli(args, Console(highlight=False), redactor)
+    cli = Cli(args, Console(highlight=False, soft_wrap=True), redactor)
     handlers: dict[str, Callable[[Cli], int]] = {
         "validate": _validate,
         "run": _run,
