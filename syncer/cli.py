@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 from connectors import open_connector
 from syncer import console as text
 from syncer.config import load_settings
-from syncer.config.models import Settings
+from syncer.config.models import OwnerTarget, Settings
 from syncer.contract import Connector
 from syncer.cycle import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, PHASES, CycleOptions, run_cycle
 from syncer.errors import ConfigError, StoreError
@@ -78,7 +78,9 @@ class Cli:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     redactor = configure_logging(level=args.log_level.upper(), as_json=args.log_json)
-    cli = Cli(args, Console(highlight=False, soft_wrap=True), redactor)
+    # Piped output (CI logs, cron mail) gets wide tables instead of 80 truncated columns.
+    width = None if sys.stdout.isatty() else 200
+    cli = Cli(args, Console(highlight=False, soft_wrap=True, width=width), redactor)
     handlers: dict[str, Callable[[Cli], int]] = {
         "validate": _validate,
         "run": _run,
@@ -143,7 +145,7 @@ def _run(cli: Cli) -> int:
 
 def _demo(cli: Cli) -> int:
     args, out = cli.args, cli.out
-    from connectors.sandbox.demo import show_written_fields, start_demo_org
+    from connectors.sandbox.demo import read_user_fields, start_demo_org
 
     with start_demo_org() as (sandbox_env, sandbox), tempfile.TemporaryDirectory() as workdir:
         settings = cli.load(args.config, {**os.environ, **sandbox_env})
@@ -160,7 +162,12 @@ def _demo(cli: Cli) -> int:
         finally:
             store.close()
         out.print(text.key_result_table(values, title="Per rep", groups=True))
-        show_written_fields(out, sandbox, settings)
+        for target in settings.writeback:
+            if isinstance(target, OwnerTarget) and target.object == "User":
+                rows = read_user_fields(sandbox, list(target.fields))
+                out.print(
+                    text.records_table(rows, title="Fields now on the reps' User records in the sandbox")
+                )
     return code
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -19,7 +20,7 @@ def format_number(value: Decimal | float | None) -> str:
     if value is None:
         return "—"
     number = float(value)
-    if number.is_integer() and abs(number) >= 1:
+    if number.is_integer():
         return f"{number:,.0f}"
     return f"{number:,.2f}" if abs(number) >= 1 else f"{number:.3f}"
 
@@ -51,6 +52,26 @@ def key_result_table(values: Sequence[KeyResultValue], *, title: str, groups: bo
             f"[{STATUS_STYLE.get(status, '')}]{status}[/]" if status in STATUS_STYLE else status,
         )
     return table
+
+
+def records_table(rows: Sequence[Mapping[str, Any]], *, title: str) -> Table:
+    """CRM records as a table, one column per field (numbers right-aligned)."""
+    table = Table(title=title, title_justify="left")
+    columns = list(rows[0]) if rows else []
+    for column in columns:
+        numeric = any(isinstance(row.get(column), int | float | Decimal) for row in rows)
+        table.add_column(column, justify="right" if numeric else "left")
+    for row in rows:
+        table.add_row(*(_cell(row.get(column)) for column in columns))
+    return table
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, bool) or value is None:
+        return "—" if value is None else str(value)
+    if isinstance(value, int | float | Decimal):
+        return format_number(value)
+    return str(value)
 
 
 def print_cycle(console: Console, report: CycleReport) -> None:
