@@ -73,7 +73,9 @@ def run_cycle(
 ) -> CycleReport:
     """Run one cycle and record it in the runs table; CRM failures are reported, not raised."""
     names = [n for n in settings.sources if options.sources is None or n in options.sources]
-    started = clock()
+    # Whole seconds: SOQL datetime literals carry no fraction, so a pull's upper bound and the
+    # cursor it leaves must be the same second-aligned instant.
+    started = clock().replace(microsecond=0)
     with store.sessions.begin() as session:
         run_id = runs.start(session, names, now=started)
     report = CycleReport(run_id=run_id, started_at=started)

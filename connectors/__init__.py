@@ -1,0 +1,33 @@
+"""The CRM connectors okrsync knows: `open_connector()` is the only list of them.
+
+Each connector's package (and its CRM client library) is imported only when a source of its kind
+is opened.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+
+from syncer.config.models import HubSpotSource, SalesforceSource, WritebackTarget
+from syncer.contract import Connector
+
+
+def open_connector(
+    name: str,
+    source: SalesforceSource | HubSpotSource,
+    *,
+    writeback: Sequence[WritebackTarget] = (),
+    sleep: Callable[[float], None] = time.sleep,
+) -> Connector:
+    """The connector for source `name`; `writeback` may list every target, only this source's are kept.
+
+    Touches no network: connectors authenticate on their first call. Close it when done.
+    """
+    match source:
+        case SalesforceSource():
+            from connectors.salesforce import SalesforceConnector
+
+            return SalesforceConnector(name, source, writeback=writeback, sleep=sleep)
+        case HubSpotSource():
+            raise NotImplementedError("HubSpot connector: see issue #3")

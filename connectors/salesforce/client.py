@@ -1,0 +1,271 @@
+"""Authentication and the simple-salesforce client of one org: every HTTP call goes through here.
+
+okrsync requests the OAuth token itself from the org's (or login host's) token endpoint and hands
+it to `Salesforce(session_id=…)`, because simple-salesforce only logs in to `*.salesforce.com`
+(CRM-API-NOTES §2.4). The only module that calls `.get_secret_value()`. Maps no records.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, TypeVar
+
+import jwt
+import requests
+from simple_salesforce.api import Salesforce
+from simple_salesforce.util import Usage
+
+from connectors.salesforce.errors import classify_token, translated
+from connectors.salesforce.mapping import QueryResult, to_query_result
+from connectors.salesforce.soql import query_options
+from syncer.config.models import AccessToken, ClientCredentials, JwtBearer, Password, SalesforceSource
+from syncer.contract import ApiUsage
+from syncer.errors import AuthExpiredError, AuthFailedError, TransientCrmError
+from syncer.retry import crm_calls
+
+if TYPE_CHECKING:
+    from requests.sessions import _Cert, _Settings, _TextMapping, _Verify
+    from tenacity import RetryCallState
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+TOKEN_PATH = "/services/oauth2/token"  # CRM-API-NOTES §1.8
+JWT_LIFETIME = timedelta(minutes=3)  # what Salesforce expects of `exp` (CRM-API-NOTES §1.8)
+# (connect, read) seconds; the org itself gives up on a REST call after 10 minutes (§1.6).
+REQUEST_TIMEOUT = (10.0, 600.0)
+
+
+class BundleSession(requests.Session):
+    """A session that trusts the configured CA bundle even when REQUESTS_CA_BUNDLE is set.
+
+    requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override a session's `verify` for every
+    request (DESIGN "Talking to CRMs"); proxies and the rest of the environment still apply.
+    """
+
+    def __init__(self, ca_bundle: str | None) -> None:
+        super().__init__()
+        self.ca_bundle = ca_bundle
+        if ca_bundle is not None:
+            self.verify = ca_bundle
+
+    def merge_environment_settings(
+        self,
+        url: str | bytes | None,
+        proxies: _TextMapping | None,
+        stream: bool | None,
+        verify: _Verify | None,
+        cert: _Cert | None,
+    ) -> _Settings:
+        settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
+        if self.ca_bundle is not None and verify in (None, True):
+            settings["verify"] = self.ca_bundle
+        return settings
+
+
+def token_request(source: SalesforceSource, *, name: str) -> tuple[str, dict[str, str]] | None:
+    """(token URL, form) for the configured OAuth flow; None for a static access token."""
+    auth = source.auth
+    match auth:
+        case ClientCredentials():
+            form = {
+                "grant_type": "client_credentials",
+                "client_id": auth.client_id.get_secret_value(),
+                "client_secret": auth.client_secret.get_secret_value(),
+            }
+            return source.instance_url.rstrip("/") + TOKEN_PATH, form
+        case JwtBearer():
+            form = {
+                "grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer",
+                "assertion": _assertion(auth, name=name),
+            }
+            return auth.login_url.rstrip("/") + TOKEN_PATH, form
+        case Password():
+            return auth.login_url.rstrip("/") + TOKEN_PATH, _password_form(auth)
+        case AccessToken():
+            return None
+
+
+def _assertion(auth: JwtBearer, *, name: str) -> str:
+    """The RS256 JWT of the bearer flow: iss = consumer key, sub = user, aud = login host (§1.8)."""
+    try:
+        with open(auth.private_key_file, encoding="utf-8") as key_file:
+            key = key_file.read()
+    except OSError as exc:
+        raise AuthFailedError(
+            f"cannot read auth.private_key_file ({type(exc).__name__}); check the path", source=name
+        ) from None
+    claims = {
+        "iss": auth.client_id.get_secret_value(),
+        "sub": auth.username,
+        "aud": auth.login_url.rstrip("/"),
+        "exp": int((datetime.now(UTC) + JWT_LIFETIME).timestamp()),
+    }
+    return jwt.encode(claims, key, algorithm="RS256")
+
+
+def _password_form(auth: Password) -> dict[str, str]:
+    # The OAuth password grant wants the security token appended to the password.
+    token = auth.security_token.get_secret_value() if auth.security_token else ""
+    form = {
+        "grant_type": "password",
+        "username": auth.username,
+        "password": auth.password.get_secret_value() + token,
+    }
+    if auth.client_id:
+        form["client_id"] = auth.client_id.get_secret_value()
+    if auth.client_secret:
+        form["client_secret"] = auth.client_secret.get_secret_value()
+    return form
+
+
+def static_token(source: SalesforceSource) -> str | None:
+    return source.auth.access_token.get_secret_value() if isinstance(source.auth, AccessToken) else None
+
+
+class OrgClient:
+    """One org's authenticated client: each call counted, retried while transient, and replayed once
+    after re-authenticating on a 401 (DESIGN "Talking to CRMs")."""
+
+    def __init__(self, source: str, config: SalesforceSource, *, sleep: Callable[[float], None]) -> None:
+        self.source = source
+        self._config = config
+        self._sleep = sleep
+        self._session = BundleSession(config.ca_bundle)
+        self._session.hooks["response"].append(self._remember_headers)
+        self._last_headers: dict[str, str] = {}
+        self._sf: Salesforce | None = None
+        self._calls = 0
+        self._retries = 0
+        self._org: Usage | None = None
+
+    def call(self, operation: str, request: Callable[[Salesforce], T]) -> T:
+        """Run one request; a second 401 in a row raises AuthExpiredError."""
+        try:
+            return self._attempt(operation, request)
+        except AuthExpiredError:
+            log.info("re-authenticating", extra={"source": self.source, "operation": operation})
+            self._sf, self._retries = None, self._retries + 1
+        try:
+            return self._attempt(operation, request)
+        except AuthExpiredError as exc:
+            raise AuthExpiredError(
+                self._refused(operation), source=self.source, status=exc.status, code=exc.code
+            ) from exc
+
+    def iter_query_pages(self, soql: str, *, include_deleted: bool) -> Iterator[QueryResult]:
+        """Each page of a query as it arrives: query, then queryMore until done (§1.1, §2.1)."""
+        options = query_options(self._config.page_size)
+        page = self.call("query", _query(self.source, soql, include_deleted, options))
+        yield page
+        while page.next_url is not None:
+            page = self.call("queryMore", _query_more(self.source, page.next_url, options))
+            yield page
+
+    def usage(self) -> ApiUsage:
+        org = self._org
+        return ApiUsage(self._calls, self._retries, org.used if org else None, org.total if org else None)
+
+    def close(self) -> None:
+        self._session.close()
+
+    def _attempt(self, operation: str, request: Callable[[Salesforce], T]) -> T:
+        sf = self._connected()
+        for attempt in crm_calls(sleep=self._sleep, on_retry=self._count_retry):
+            with attempt, translated(self.source, operation, headers=self._last_headers):
+                self._calls += 1
+                result = request(sf)
+                # simple-salesforce parses Sforce-Limit-Info into api_usage (CRM-API-NOTES §1.6).
+                usage = sf.api_usage.get("api-usage")
+                self._org = usage if isinstance(usage, Usage) else self._org
+                return result
+        raise AssertionError("unreachable: crm_calls re-raises the last error")
+
+    def _connected(self) -> Salesforce:
+        if self._sf is None:
+            token = static_token(self._config) or self._fetch_token()
+            self._sf = Salesforce(
+                instance_url=self._config.instance_url,
+                session_id=token,
+                session=self._session,
+                version=self._config.api_version,
+                parse_float=Decimal,  # money stays exact
+            )
+        return self._sf
+
+    def _fetch_token(self) -> str:
+        request = token_request(self._config, name=self.source)
+        if request is None:
+            raise AssertionError("a static token needs no token request")
+        url, form = request
+        for attempt in crm_calls(sleep=self._sleep, on_retry=self._count_retry):
+            with attempt, translated(self.source, "token request", headers=self._last_headers):
+                self._calls += 1
+                response = self._session.post(url, data=form, timeout=REQUEST_TIMEOUT)
+                return self._read_token(response)
+        raise AssertionError("unreachable: crm_calls re-raises the last error")
+
+    def _read_token(self, response: requests.Response) -> str:
+        try:
+            body: object = response.json()
+        except ValueError:
+            body = None
+        fields = body if isinstance(body, dict) else {}
+        token = fields.get("access_token")
+        if response.status_code == 200 and isinstance(token, str) and token:
+            return token
+        error, description = fields.get("error"), fields.get("error_description")
+        raise classify_token(
+            self.source,
+            status=response.status_code if response.status_code != 200 else 400,
+            error=error if isinstance(error, str) else None,
+            description=description if isinstance(description, str) else "the response has no access_token",
+            headers=self._last_headers,
+        )
+
+    def _refused(self, operation: str) -> str:
+        if isinstance(self._config.auth, AccessToken):
+            return (
+                f"{operation} failed: the access token is invalid or expired; "
+                "set a fresh token in auth.access_token"
+            )
+        return f"{operation} failed: the org refused a freshly issued token; check the connected app's session policy"
+
+    def _count_retry(self, state: RetryCallState) -> None:
+        self._retries += 1
+
+    def _remember_headers(self, response: requests.Response, *args: object, **kwargs: object) -> None:
+        # simple-salesforce's exceptions carry no headers; classify() needs Retry-After.
+        self._last_headers.clear()
+        retry_after = response.headers.get("Retry-After")
+        if retry_after is not None:
+            self._last_headers["Retry-After"] = retry_after
+
+
+def _query(
+    source: str, soql: str, include_deleted: bool, options: dict[str, str]
+) -> Callable[[Salesforce], QueryResult]:
+    def run(sf: Salesforce) -> QueryResult:
+        # queryAll also returns deleted rows (IsDeleted = true), so deletes reach the store (§1.1).
+        raw = sf.query(soql, include_deleted=include_deleted, headers=options, timeout=REQUEST_TIMEOUT)
+        return _page(source, raw)
+
+    return run
+
+
+def _query_more(source: str, next_url: str, options: dict[str, str]) -> Callable[[Salesforce], QueryResult]:
+    def run(sf: Salesforce) -> QueryResult:
+        raw = sf.query_more(next_url, identifier_is_url=True, headers=options, timeout=REQUEST_TIMEOUT)
+        return _page(source, raw)
+
+    return run
+
+
+def _page(source: str, raw: object) -> QueryResult:
+    page = to_query_result(raw)
+    if page is None:  # a 200 that is not a query result (a proxy page): worth another try
+        raise TransientCrmError("query returned an unreadable page", source=source)
+    return page

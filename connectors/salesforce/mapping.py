@@ -1,0 +1,385 @@
+"""Raw Salesforce JSON → canonical records, pages and object descriptions.
+
+The only module where `Any` is allowed: raw query rows and describe bodies enter here and leave
+as typed records. A value that cannot be mapped makes a `BadRecordError`, never a crash. No HTTP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from syncer.contract import Cursor, OwnerPage, Page
+from syncer.errors import BadRecordError
+from syncer.records import Call, Deal, DealType, Owner, Record, Renewal, RenewalStatus, StreamName
+
+# canonical name → Salesforce field path ("RecordType.DeveloperName"), None when not selected
+FieldPaths = Mapping[str, str | None]
+Getter = Callable[[str], Any]
+
+
+class _BadValueError(ValueError):
+    """One field of one row cannot be read; the row becomes a BadRecordError."""
+
+
+# ---------------------------------------------------------------- describe
+
+
+@dataclass(frozen=True, slots=True)
+class FieldInfo:
+    """What okrsync needs of one field of a describe (CRM-API-NOTES §1.10)."""
+
+    name: str
+    type: str
+    updateable: bool
+    createable: bool
+    external_id: bool
+    relationship: str | None  # "RecordType" for RecordTypeId: the prefix of dotted paths
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectDescription:
+    """The fields of one sObject the integration user can see, by lower-cased name."""
+
+    name: str
+    fields: Mapping[str, FieldInfo]
+
+    def field(self, name: str) -> FieldInfo | None:
+        return self.fields.get(name.lower())  # field names are case-insensitive in SOQL
+
+    def resolve(self, path: str) -> str | None:
+        """`path` spelled as the org spells it (JSON keys follow that), or None if unknown.
+
+        A dotted path is checked up to its relationship; the parent object is not described.
+        """
+        head, dot, rest = path.partition(".")
+        if not dot:
+            found = self.field(head)
+            return found.name if found else None
+        parent = next(
+            (f.relationship for f in self.fields.values() if (f.relationship or "").lower() == head.lower()),
+            None,
+        )
+        return f"{parent}.{rest}" if parent else None
+
+
+def to_description(raw: Any) -> ObjectDescription:
+    """Parse a `sobjects/{name}/describe` body."""
+    fields = {
+        str(f["name"]).lower(): FieldInfo(
+            name=str(f["name"]),
+            type=str(f.get("type") or ""),
+            updateable=bool(f.get("updateable")),
+            createable=bool(f.get("createable")),
+            external_id=bool(f.get("externalId")),
+            relationship=f.get("relationshipName") or None,
+        )
+        for f in raw.get("fields") or []
+    }
+    return ObjectDescription(name=str(raw.get("name") or ""), fields=fields)
+
+
+# ---------------------------------------------------------------- pages
+
+
+@dataclass(frozen=True, slots=True)
+class RowMap:
+    """Where each canonical field and attribute sits in a query row."""
+
+    paths: FieldPaths  # canonical → path as the org spells it (JSON keys follow it); None: not selected
+    attributes: Mapping[str, str]  # attribute name → path
+
+
+def to_page(
+    source: str, stream: StreamName, rows: Iterable[Any], row_map: RowMap, *, start: Cursor | None
+) -> Page:
+    """One query page as a Page; its cursor is the last mapped row's (modified_at, id), else `start`."""
+    build = _BUILDERS[stream]
+    records: list[Record] = []
+    rejected: list[BadRecordError] = []
+    cursor = start
+    for row in rows:
+        try:
+            record = build(source, _getter(row, row_map.paths), _attributes(row, row_map.attributes))
+        except _BadValueError as exc:
+            rejected.append(BadRecordError(stream, _row_id(row), str(exc)))
+            continue
+        records.append(record)
+        cursor = Cursor(modified_at=record.modified_at, last_id=record.id)
+    return Page(records=records, rejected=rejected, cursor=cursor)
+
+
+def is_unread(row: Any, row_map: RowMap, cursor: Cursor | None) -> bool:
+    """False for a row the cursor says is stored: at or before (modified_at, last_id).
+
+    SOQL bounds are whole seconds (`format_soql`), so a resumed query reads part of the cursor's
+    second again. A cursor without an id is inclusive. A row whose stamp cannot be read is kept,
+    so that it is rejected, not lost.
+    """
+    if cursor is None:
+        return True
+    get = _getter(row, row_map.paths)
+    try:
+        modified_at = _instant(get("modified_at"), "modified_at")
+    except _BadValueError:
+        return True
+    if modified_at is None or modified_at != cursor.modified_at:
+        return modified_at is None or modified_at > cursor.modified_at
+    row_id = _text(get("id"))
+    return cursor.last_id is None or row_id is None or row_id > cursor.last_id
+
+
+def to_owner_page(source: str, rows: Iterable[Any], row_map: RowMap) -> OwnerPage:
+    """One page of User rows as owners."""
+    owners: list[Owner] = []
+    rejected: list[BadRecordError] = []
+    for row in rows:
+        try:
+            owners.append(to_owner(source, _getter(row, row_map.paths)))
+        except _BadValueError as exc:
+            rejected.append(BadRecordError("owners", _row_id(row), str(exc)))
+    return OwnerPage(owners=owners, rejected=rejected)
+
+
+@dataclass(frozen=True, slots=True)
+class QueryResult:
+    """One page of a query / queryMore response (CRM-API-NOTES §1.1)."""
+
+    rows: list[Any]
+    next_url: str | None  # host-relative; None on the last page (`done`)
+
+
+def to_query_result(raw: Any) -> QueryResult | None:
+    """The page, or None when the body is not a query result at all."""
+    rows = raw.get("records") if isinstance(raw, Mapping) else None
+    if not isinstance(rows, list):
+        return None
+    next_url = None if raw.get("done", True) else raw.get("nextRecordsUrl")
+    return QueryResult(rows=rows, next_url=next_url if isinstance(next_url, str) else None)
+
+
+def to_save_result(raw: Any) -> tuple[bool, str | None, str | None, str | None]:
+    """(success, id, first statusCode, first message) of one sObject Collections result (§1.4)."""
+    if not isinstance(raw, Mapping):
+        return False, None, "NO_RESULT", "Salesforce returned no result for this record"
+    errors = raw.get("errors") or []
+    first = errors[0] if errors and isinstance(errors[0], Mapping) else {}
+    return bool(raw.get("success")), raw.get("id"), first.get("statusCode"), first.get("message")
+
+
+# ---------------------------------------------------------------- records
+
+
+def to_deal(source: str, get: Getter, attributes: dict[str, Any]) -> Deal:
+    return Deal(
+        source=source,
+        id=_required_text(get, "id"),
+        owner_id=_text(get("owner_id")),
+        account_id=_text(get("account_id")),
+        amount=_decimal(get("amount"), "amount"),
+        currency=_text(get("currency")),
+        stage=_text(get("stage")),
+        pipeline=_text(get("pipeline")),
+        type=deal_type(_text(get("type"))),
+        is_closed=_bool(get("is_closed"), "is_closed"),
+        is_won=_bool(get("is_won"), "is_won"),
+        created_at=_instant(get("created_at"), "created_at"),
+        close_date=_date(get("close_date"), "close_date"),
+        modified_at=_required_instant(get, "modified_at"),
+        deleted=_bool(get("deleted"), "deleted"),
+        attributes=attributes,
+    )
+
+
+def to_call(source: str, get: Getter, attributes: dict[str, Any]) -> Call:
+    direction = _text(get("direction"))
+    return Call(
+        source=source,
+        id=_required_text(get, "id"),
+        owner_id=_text(get("owner_id")),
+        occurred_at=_instant(get("occurred_at"), "occurred_at"),
+        duration_seconds=_int(get("duration_seconds"), "duration_seconds"),
+        outcome=_text(get("outcome")),
+        direction=direction.lower() if direction else None,
+        modified_at=_required_instant(get, "modified_at"),
+        deleted=_bool(get("deleted"), "deleted"),
+        attributes=attributes,
+    )
+
+
+def to_renewal(source: str, get: Getter, attributes: dict[str, Any]) -> Renewal:
+    is_closed = _bool(get("is_closed"), "is_closed")
+    is_won = _bool(get("is_won"), "is_won")
+    due_date = _date(get("due_date"), "due_date")
+    status: RenewalStatus = ("renewed" if is_won else "churned") if is_closed else "open"
+    return Renewal(
+        source=source,
+        id=_required_text(get, "id"),
+        owner_id=_text(get("owner_id")),
+        account_id=_text(get("account_id")),
+        amount=_decimal(get("amount"), "amount"),
+        due_date=due_date,
+        status=status,
+        # Opportunity has no "closed at" instant, only CloseDate, which Salesforce sets to the
+        # day the stage closed (CRM-API-NOTES §1.10); midnight UTC keeps that calendar day.
+        closed_at=datetime.combine(due_date, time(), tzinfo=UTC) if is_closed and due_date else None,
+        modified_at=_required_instant(get, "modified_at"),
+        deleted=_bool(get("deleted"), "deleted"),
+        attributes=attributes,
+    )
+
+
+def to_owner(source: str, get: Getter) -> Owner:
+    user_id = _required_text(get, "id")
+    email = _text(get("email"))
+    return Owner(
+        source=source,
+        id=user_id,
+        name=_text(get("name")),
+        email=email.strip().lower() if email else None,
+        active=_bool(get("active"), "active"),
+        team=_text(get("team")),
+        region=_text(get("region")),
+        record_id=user_id,  # write-back to a rep's User record targets the user id itself
+        modified_at=_required_instant(get, "modified_at"),
+    )
+
+
+def deal_type(value: str | None) -> DealType:
+    """Classify the Opportunity `Type` picklist; "Existing Customer - Renewal" is a renewal."""
+    text = (value or "").lower()
+    if "renewal" in text:  # before "new": "renewal" contains it
+        return "renewal"
+    if "new" in text:
+        return "new"
+    if any(word in text for word in ("existing", "upgrade", "upsell", "expansion")):
+        return "expansion"
+    return "other"
+
+
+_BUILDERS: dict[StreamName, Callable[[str, Getter, dict[str, Any]], Record]] = {
+    "deals": to_deal,
+    "calls": to_call,
+    "renewals": to_renewal,
+}
+
+# ---------------------------------------------------------------- values
+
+
+def value_at(row: Any, path: str) -> Any:
+    """The value at a dotted path; a null relationship ("RecordType": null) gives None."""
+    value = row
+    for part in path.split("."):
+        if not isinstance(value, Mapping):
+            return None
+        if part in value:
+            value = value[part]
+        else:  # the YAML may spell a field in another case than the org does
+            value = next((v for k, v in value.items() if k.lower() == part.lower()), None)
+    return value
+
+
+def to_json_safe(value: Any) -> Any:
+    """A JSON-storable copy: Decimal → int/float, relationship objects without `attributes`."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, Mapping):
+        return {str(k): to_json_safe(v) for k, v in value.items() if k != "attributes"}
+    if isinstance(value, list):
+        return [to_json_safe(v) for v in value]
+    return value
+
+
+def _getter(row: Any, paths: FieldPaths) -> Getter:
+    def get(name: str) -> Any:
+        path = paths.get(name)
+        return value_at(row, path) if path else None
+
+    return get
+
+
+def _attributes(row: Any, attributes: Mapping[str, str]) -> dict[str, Any]:
+    return {name: to_json_safe(value_at(row, path)) for name, path in attributes.items()}
+
+
+def _row_id(row: Any) -> str | None:
+    value = row.get("Id") if isinstance(row, Mapping) else None
+    return value if isinstance(value, str) else None
+
+
+def _required_text(get: Getter, name: str) -> str:
+    value = _text(get(name))
+    if not value:
+        raise _BadValueError(f"{name} is missing")
+    return value
+
+
+def _required_instant(get: Getter, name: str) -> datetime:
+    value = _instant(get(name), name)
+    if value is None:
+        raise _BadValueError(f"{name} is missing")
+    return value
+
+
+def _text(value: Any) -> str | None:
+    if value is None or isinstance(value, Mapping | list):
+        return None
+    return str(value)
+
+
+def _decimal(value: Any, name: str) -> Decimal | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise _BadValueError(f"{name} is not a number")
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        raise _BadValueError(f"{name} is not a number") from None
+    if not number.is_finite():
+        raise _BadValueError(f"{name} is not a finite number")
+    return number
+
+
+def _int(value: Any, name: str) -> int | None:
+    number = _decimal(value, name)
+    if number is None:
+        return None
+    if number != number.to_integral_value():
+        raise _BadValueError(f"{name} is not a whole number")
+    return int(number)
+
+
+def _bool(value: Any, name: str) -> bool:
+    if value is None:
+        return False
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise _BadValueError(f"{name} is not a boolean")
+
+
+def _instant(value: Any, name: str) -> datetime | None:
+    """Salesforce datetimes are `2024-04-01T10:11:12.000+0000` (CRM-API-NOTES §1.1)."""
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(str(value))
+    except ValueError:
+        raise _BadValueError(f"{name} is not a datetime") from None
+    if parsed.tzinfo is None:
+        raise _BadValueError(f"{name} has no time zone")
+    return parsed.astimezone(UTC)
+
+
+def _date(value: Any, name: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        raise _BadValueError(f"{name} is not a date") from None

@@ -1,0 +1,122 @@
+"""compute_key_results: periods → SQL measurements → scored key-result values.
+
+Values are quantized after measuring (see `metrics.value_quantum`) and before scoring, so
+progress, status and what write-back sends all agree with the number shown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy.orm import Session
+
+from syncer.config.models import KeyResult, Objective, Settings
+from syncer.rollup import scoring
+from syncer.rollup.expressions import SqlContext
+from syncer.rollup.metrics import Measurement, MetricQuery, goal_quantum, measure, value_quantum
+from syncer.rollup.periods import elapsed_share, previous_period, resolve_period
+from syncer.rollup.values import TOTAL, Direction, KeyResultValue, Period
+
+
+@dataclass(frozen=True, slots=True)
+class _Frame:
+    """What every key result of one objective shares."""
+
+    objective: Objective
+    period: Period
+    expected: float
+    now: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class _Scoring:
+    """One key result within its objective's frame."""
+
+    kr: KeyResult
+    frame: _Frame
+    direction: Direction
+
+
+def compute_key_results(session: Session, settings: Settings, *, now: datetime) -> list[KeyResultValue]:
+    """Every key result's total and group values at `now`, in YAML order (total first).
+
+    Reads the store only; `now` must be aware. Periods are resolved from `now` in the
+    configured time zone and fiscal year.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be an aware datetime")
+    ctx = SqlContext(dialect=session.get_bind().dialect.name, zone=settings.zone)
+    values: list[KeyResultValue] = []
+    for objective in settings.objectives:
+        period = resolve_period(
+            objective.period, now=now, zone=ctx.zone, fiscal_year_start_month=settings.fiscal_year_start_month
+        )
+        frame = _Frame(objective, period, elapsed_share(period, now, ctx.zone), now)
+        for kr in objective.key_results:
+            query = MetricQuery(kr.metric, ctx, _pulling_sources(settings, kr), settings.teams)
+            values.extend(_key_result_values(session, query, kr, frame))
+    return values
+
+
+def _pulling_sources(settings: Settings, kr: KeyResult) -> tuple[str, ...]:
+    return tuple(name for name, source in settings.sources.items() if kr.metric.stream in source.streams)
+
+
+def _key_result_values(
+    session: Session, query: MetricQuery, kr: KeyResult, frame: _Frame
+) -> list[KeyResultValue]:
+    current = measure(session, query, frame.period, kr.group_by)
+    previous = (
+        measure(session, query, previous_period(frame.period), kr.group_by)
+        if kr.baseline == "previous_period"
+        else Measurement(total=None, groups={})
+    )
+    total = _quantized(kr, scoring.total_goal(kr, previous.total))
+    scored = _Scoring(kr, frame, scoring.direction(kr, total))
+    values = [_scored(scored, (TOTAL, ""), current.total, total)]
+    for key, value in sorted(current.groups.items()):
+        goal = scoring.group_goal(
+            kr,
+            total,
+            group_kind=kr.group_by or TOTAL,
+            group_key=key,
+            previous=previous.groups.get(key),
+            owners=len(current.groups),
+        )
+        values.append(_scored(scored, (kr.group_by or TOTAL, key), value, _quantized(kr, goal)))
+    return values
+
+
+def _quantized(kr: KeyResult, goal: scoring.Goal) -> scoring.Goal:
+    quantum = goal_quantum(kr.metric)
+    return scoring.Goal(scoring.quantize(goal.baseline, quantum), scoring.quantize(goal.target, quantum))
+
+
+def _scored(
+    scored: _Scoring, group: tuple[str, str], raw: Decimal | None, goal: scoring.Goal
+) -> KeyResultValue:
+    kr, frame = scored.kr, scored.frame
+    quantum = value_quantum(kr.metric)
+    value = scoring.quantize(raw, quantum)
+    start = scoring.progress_start(kr.metric.kind, scored.direction, goal.baseline)
+    progress = scoring.progress(value, start, goal.target)
+    return KeyResultValue(
+        objective=frame.objective.key,
+        key_result=kr.key,
+        group_kind=group[0],
+        group_key=group[1],
+        period=frame.period,
+        value=value,
+        baseline=goal.baseline,
+        target=goal.target,
+        direction=scored.direction,
+        progress=progress,
+        score=scoring.score(progress),
+        expected=frame.expected,
+        status=scoring.status(progress, frame.expected),
+        projected=scoring.quantize(scoring.projected(kr.metric.kind, value, frame.expected), quantum),
+        updated_at=frame.now,
+        title=kr.title,
+    )

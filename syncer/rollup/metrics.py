@@ -1,0 +1,286 @@
+"""Metric values as SQL aggregates: one statement for the total, one for the groups.
+
+Every statement has the same two layers: an inner select yields one row per record in scope
+with the record's contribution (its "terms") and its group key; the outer select aggregates
+the terms per group. The layering keeps the group key a plain column, so PostgreSQL never has
+to match a parameterised expression between SELECT and GROUP BY.
+
+Scope: records not deleted whose date field falls in the period, read in the configured time
+zone (see `scope_clause`), and matching the metric's `where`. Records of every source count
+together. Groups:
+- `owner`: owners joined on (source, owner_id), named by `owner_group_key`. The owners table
+  is the outer side of the join, so every owner appears; a key gets a value when at least one
+  of its owner rows is active in a source that pulls the stream. The records of all its owner
+  rows count (a rep deactivated in one CRM but active in another keeps them).
+- `team`: the `teams:` map by e-mail (case-insensitive), else the owner's team field;
+  `region`: the owner's region. A team or region appears when an active owner of a pulling
+  source has it, or when it has records in scope (a team of departed reps keeps its records).
+- `attributes.x`: the attribute's value as text, for records in scope that have it.
+A record whose owner is unknown counts in the total only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, cast
+
+from sqlalchemy import (
+    Integer,
+    Numeric,
+    Select,
+    Table,
+    and_,
+    case,
+    distinct,
+    false,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from syncer.config.models import (
+    AvgDaysMetric,
+    AvgMetric,
+    CountMetric,
+    DistinctCountMetric,
+    Filter,
+    Metric,
+    RatioMetric,
+    SumMetric,
+)
+from syncer.records import DEFAULT_DATE_FIELD, StreamName
+from syncer.rollup.expressions import (
+    SqlContext,
+    attribute_number,
+    attribute_text,
+    day_difference,
+    is_instant,
+    prepare_connection,
+)
+from syncer.rollup.filters import attribute_name, canonical_column, filter_clause
+from syncer.rollup.periods import local_bounds
+from syncer.rollup.values import Period
+from syncer.store.tables import STREAM_TABLES, OwnerRow
+
+WHOLE, CENT, FINE = Decimal(1), Decimal("0.01"), Decimal("0.000001")
+_OWNERS = cast(Table, OwnerRow.__table__)
+
+
+@dataclass(frozen=True, slots=True)
+class MetricQuery:
+    """One key result's metric, ready to be measured over any period."""
+
+    metric: Metric
+    ctx: SqlContext
+    sources: tuple[str, ...]  # sources that pull the stream: their active owners get a value
+    teams: Mapping[str, Sequence[str]]  # team → member e-mails, from the YAML
+
+
+@dataclass(frozen=True, slots=True)
+class Measurement:
+    """Raw (unquantized) metric values: the total, and one per group key."""
+
+    total: Decimal | None
+    groups: dict[str, Decimal | None]
+
+
+def stream_table(stream: StreamName) -> Table:
+    return cast(Table, STREAM_TABLES[stream].__table__)
+
+
+def measure(session: Session, query: MetricQuery, period: Period, group_by: str | None) -> Measurement:
+    """The metric over `period`: its total and, with `group_by`, every group's value."""
+    prepare_connection(session)
+    total_row = session.execute(_total_statement(query, period)).one()
+    groups: dict[str, Decimal | None] = {}
+    if group_by is not None:
+        for row in session.execute(_group_statement(query, period, group_by)):
+            groups[str(row.group_key)] = _finish(row.num, row.den, query.metric)
+    return Measurement(total=_finish(total_row.num, total_row.den, query.metric), groups=groups)
+
+
+def scope_clause(table: Table, metric: Metric, period: Period, ctx: SqlContext) -> ColumnElement[bool]:
+    """Records in scope: not deleted, dated in the period (local time), matching `where`.
+
+    A `date` column compares calendar days; an instant column compares against the UTC
+    instants of local midnight at the start and after the end, so a deal closed at 23:30
+    local on the quarter's last day is in that quarter whatever UTC says.
+    """
+    column = table.c[metric.date or DEFAULT_DATE_FIELD[metric.stream]]
+    if is_instant(column):
+        start_at, end_at = local_bounds(period, ctx.zone)
+        in_period = and_(column >= start_at, column < end_at)
+    else:
+        in_period = and_(column >= period.start, column <= period.end)
+    return and_(table.c.deleted == false(), in_period, filter_clause(table, metric.where, ctx))
+
+
+# ---------------------------------------------------------------- terms and aggregates
+
+
+def _terms(table: Table, metric: Metric, ctx: SqlContext) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+    """Each record's contribution: (numerator term, denominator term); NULL terms are skipped."""
+    match metric:
+        case CountMetric():
+            return table.c.id, null()  # NULL on the outer side of the owners join: not counted
+        case SumMetric() | AvgMetric():
+            term = _number(table, metric.field, ctx)
+            return term, term
+        case AvgDaysMetric():
+            days = day_difference(table.c[metric.to], table.c[metric.from_], ctx)
+            return days, days
+        case DistinctCountMetric():
+            column = canonical_column(table, metric.field)
+            if column is None:
+                column = attribute_text(table, attribute_name(metric.field), ctx)
+            return column, null()
+        case RatioMetric():
+            return _ratio_term(table, metric, metric.numerator, ctx), _ratio_term(
+                table, metric, metric.denominator, ctx
+            )
+
+
+def _ratio_term(table: Table, metric: RatioMetric, where: Filter, ctx: SqlContext) -> ColumnElement[Any]:
+    """A record's weight (1, or its weight field with a missing weight as 0) when it matches."""
+    weight = literal(1) if metric.weight is None else func.coalesce(_number(table, metric.weight, ctx), 0)
+    present = table.c.id.is_not(None)  # false on the outer side of the owners join
+    return case((and_(present, filter_clause(table, where, ctx)), weight), else_=0)
+
+
+def _aggregates(
+    num: ColumnElement[Any], den: ColumnElement[Any], metric: Metric
+) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+    """Per-group (numerator, denominator); the value is their quotient (see `_finish`)."""
+    match metric:
+        case CountMetric():
+            return func.count(num), null()
+        case SumMetric():
+            return func.coalesce(func.sum(num), 0), null()
+        case AvgMetric() | AvgDaysMetric():
+            return func.sum(num), func.count(den)  # average = sum / count of non-null values
+        case DistinctCountMetric():
+            return func.count(distinct(num)), null()
+        case RatioMetric():
+            return func.coalesce(func.sum(num), 0), func.coalesce(func.sum(den), 0)
+
+
+def _number(table: Table, name: str, ctx: SqlContext) -> ColumnElement[Any]:
+    column = canonical_column(table, name)
+    return column if column is not None else attribute_number(table, attribute_name(name), ctx)
+
+
+def _finish(num: Any, den: Any, metric: Metric) -> Decimal | None:
+    """numerator / denominator for avg and ratio kinds (None over nothing), else numerator."""
+    numerator = to_decimal(num)
+    if metric.kind not in ("avg", "avg_days", "ratio"):
+        return numerator if numerator is not None else Decimal(0)
+    denominator = to_decimal(den)
+    if numerator is None or not denominator:
+        return None
+    return numerator / denominator
+
+
+def to_decimal(value: Any) -> Decimal | None:
+    if value is None or isinstance(value, Decimal):
+        return value
+    return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+
+
+# ---------------------------------------------------------------- statements
+
+
+def _total_statement(query: MetricQuery, period: Period) -> Select[Any]:
+    table = stream_table(query.metric.stream)
+    num, den = _terms(table, query.metric, query.ctx)
+    rows = (
+        select(num.label("num"), den.label("den"))
+        .where(scope_clause(table, query.metric, period, query.ctx))
+        .subquery()
+    )
+    return select(*_labelled(_aggregates(rows.c.num, rows.c.den, query.metric)))
+
+
+def _group_statement(query: MetricQuery, period: Period, group_by: str) -> Select[Any]:
+    table = stream_table(query.metric.stream)
+    num, den = _terms(table, query.metric, query.ctx)
+    scope = scope_clause(table, query.metric, period, query.ctx)
+    terms = (num.label("num"), den.label("den"), table.c.id.label("record_id"))
+    if group_by.startswith("attributes."):
+        key = attribute_text(table, attribute_name(group_by), query.ctx)
+        rows = select(key.label("group_key"), *terms).where(scope, key.is_not(None)).subquery()
+        return _grouped(rows, query.metric).group_by(rows.c.group_key)
+    owned = _OWNERS.outerjoin(
+        table, and_(table.c.source == _OWNERS.c.source, table.c.owner_id == _OWNERS.c.id, scope)
+    )
+    active = case((and_(_OWNERS.c.active == true(), _OWNERS.c.source.in_(query.sources)), 1), else_=0)
+    key = _owner_group_key() if group_by == "owner" else _team_or_region(group_by, query.teams)
+    inner = (
+        select(key.label("group_key"), active.label("active"), *terms)
+        .select_from(owned)
+        .where(key.is_not(None))
+    )
+    rows = inner.subquery()
+    has_active_owner = func.max(rows.c.active) == 1
+    keep = (
+        has_active_owner if group_by == "owner" else or_(has_active_owner, func.count(rows.c.record_id) > 0)
+    )
+    return _grouped(rows, query.metric).group_by(rows.c.group_key).having(keep)
+
+
+def _grouped(rows: Any, metric: Metric) -> Select[Any]:
+    return select(rows.c.group_key, *_labelled(_aggregates(rows.c.num, rows.c.den, metric)))
+
+
+def _labelled(parts: tuple[ColumnElement[Any], ColumnElement[Any]]) -> tuple[ColumnElement[Any], ...]:
+    return parts[0].label("num"), parts[1].label("den")
+
+
+def _owner_group_key() -> ColumnElement[str]:
+    """records.owner_group_key in SQL: the trimmed lower-case e-mail, else `source:id`."""
+    email = func.lower(func.trim(_OWNERS.c.email))
+    return case((func.coalesce(email, "") != "", email), else_=_OWNERS.c.source + ":" + _OWNERS.c.id)
+
+
+def _team_or_region(group_by: str, teams: Mapping[str, Sequence[str]]) -> ColumnElement[str]:
+    if group_by == "region":
+        return func.nullif(_OWNERS.c.region, "")
+    email = func.lower(func.trim(_OWNERS.c.email))
+    named = [
+        (email.in_([member.strip().lower() for member in members]), literal(team))
+        for team, members in teams.items()
+        if members
+    ]
+    field = func.nullif(_OWNERS.c.team, "")
+    return case(*named, else_=field) if named else field
+
+
+# ---------------------------------------------------------------- quantization
+
+
+def value_quantum(metric: Metric) -> Decimal:
+    """How finely a value is kept: whole counts, cents for money, six places otherwise.
+
+    Sums of an integer column (call seconds) are whole; averages, day averages and ratios
+    keep six decimal places; sums and averages of a money column (amount) keep cents.
+    """
+    if metric.kind in ("count", "distinct_count"):
+        return WHOLE
+    if metric.kind in ("sum", "avg"):
+        column = canonical_column(stream_table(metric.stream), metric.field)
+        if column is not None and isinstance(column.type, Numeric):
+            return CENT
+        if column is not None and isinstance(column.type, Integer) and metric.kind == "sum":
+            return WHOLE
+    return FINE
+
+
+def goal_quantum(metric: Metric) -> Decimal:
+    """Targets and baselines: cents for money, six places otherwise (a target of 57.5 deals stays)."""
+    return CENT if value_quantum(metric) == CENT else FINE

@@ -1,0 +1,320 @@
+"""The Salesforce connector against the local sandbox: real HTTPS, real paging, real tokens."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from connectors import open_connector
+from connectors.sandbox.salesforce import SalesforceSandbox
+from syncer.config.models import KeyedTarget, OwnerTarget, SalesforceSource
+from syncer.contract import Connector, Cursor, FieldValue, Page, WriteItem
+from syncer.errors import AuthExpiredError, AuthFailedError, QuotaExhaustedError
+from syncer.records import Deal, StreamName
+
+pytestmark = pytest.mark.integration
+
+NOW = datetime(2026, 11, 15, 12, tzinfo=UTC)  # the sandbox clock, frozen
+LATER = NOW + timedelta(hours=1)  # a cycle start that sees writes made during the tests
+API_LIMIT = 100_000
+WHERE: dict[StreamName, str | None] = {
+    "deals": None,
+    "calls": "TaskSubtype = 'Call'",
+    "renewals": "Type = 'Renewal'",
+}
+OBJECT: dict[StreamName, str] = {"deals": "Opportunity", "calls": "Task", "renewals": "Opportunity"}
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[SalesforceSandbox]:
+    with SalesforceSandbox(now=NOW) as sb:
+        yield sb
+
+
+@pytest.fixture
+def sb(sandbox: SalesforceSandbox) -> Iterator[SalesforceSandbox]:
+    """The module's sandbox with an empty request log; faults and the API allocation reset after."""
+    sandbox.requests.clear()
+    yield sandbox
+    sandbox.clear_faults()
+    sandbox.set_api_limit(max=API_LIMIT, used=0)
+
+
+def sandbox_source(sb: SalesforceSandbox, **overrides: Any) -> SalesforceSource:
+    streams = {name: {"object": OBJECT[name], **({"where": w} if w else {})} for name, w in WHERE.items()}
+    data: dict[str, Any] = {
+        "kind": "salesforce",
+        "instance_url": sb.instance_url,
+        "ca_bundle": sb.ca_bundle,
+        "auth": {
+            "method": "client_credentials",
+            "client_id": sb.client_id,
+            "client_secret": sb.client_secret,
+        },
+        "streams": streams,
+        **overrides,
+    }
+    return SalesforceSource.model_validate(data)
+
+
+@pytest.fixture
+def waits() -> list[float]:
+    return []
+
+
+@pytest.fixture
+def connector(sb: SalesforceSandbox, waits: list[float]) -> Iterator[Connector]:
+    crm = open_connector("sfdc", sandbox_source(sb), sleep=waits.append)
+    yield crm
+    crm.close()
+
+
+def ids(pages: list[Page]) -> list[str]:
+    return [record.id for page in pages for record in page.records]
+
+
+def expected_ids(sb: SalesforceSandbox, stream: StreamName, *, until: datetime = NOW) -> set[str]:
+    where = f"({WHERE[stream]}) AND " if WHERE[stream] else ""
+    soql = f"SELECT Id FROM {OBJECT[stream]} WHERE {where}SystemModstamp < {until:%Y-%m-%dT%H:%M:%SZ}"
+    return {row["Id"] for row in sb.org.select(soql, include_deleted=True)}
+
+
+@pytest.mark.parametrize("stream", ["deals", "calls", "renewals"])
+def test_pull_reads_every_record_of_the_stream_in_the_fewest_calls(
+    sb: SalesforceSandbox, connector: Connector, stream: StreamName
+) -> None:
+    pages = list(connector.pull(stream, since=None, until=NOW))
+
+    pulled = ids(pages)
+    assert len(pulled) == len(set(pulled))
+    assert set(pulled) == expected_ids(sb, stream)
+    assert not any(page.rejected for page in pages)
+    assert len(pages) == max(1, -(-len(pulled) // 2000))  # one page per 2,000 rows (§7.1)
+    assert sb.requests.count(kind="query") + sb.requests.count(kind="query_more") == len(pages)
+    assert pages[-1].cursor == Cursor(NOW)
+
+
+def test_multi_currency_amounts_are_converted_and_the_deal_currency_kept(sb: SalesforceSandbox) -> None:
+    crm = open_connector("sfdc", sandbox_source(sb, convert_currency=True))
+
+    deals = [r for page in crm.pull("deals", since=None, until=NOW) for r in page.records]
+
+    rates = sb.sample.currency_rates
+    foreign = next(d for d in deals if isinstance(d, Deal) and d.currency and rates.get(d.currency, 1) != 1)
+    raw = (sb.org.get("Opportunity", foreign.id) or {})["Amount"]
+    rate = rates[foreign.currency or ""]
+    assert foreign.amount == round(Decimal(str(raw)) / Decimal(str(rate)), 2)
+
+
+def test_pull_owners_reads_every_user(sb: SalesforceSandbox, connector: Connector) -> None:
+    owners = [owner for page in connector.pull_owners() for owner in page.owners]
+
+    users = sb.org.records("User")
+    assert {o.id for o in owners} == {u["Id"] for u in users}
+    assert all(o.email == (o.email or "").lower() and o.record_id == o.id for o in owners)
+
+
+def test_resuming_from_a_page_cursor_reads_the_rest_exactly_once(connector: Connector) -> None:
+    full = list(connector.pull("calls", since=None, until=NOW))
+    assert len(full) >= 2, "the sample org should hold more than one page of calls"
+
+    resumed = list(connector.pull("calls", since=full[0].cursor, until=NOW))
+
+    assert ids(resumed) == ids(full[1:])
+
+
+def test_second_cycle_without_changes_reads_nothing(sb: SalesforceSandbox, connector: Connector) -> None:
+    first = list(connector.pull("calls", since=None, until=NOW))
+    sb.requests.clear()
+
+    second = list(connector.pull("calls", since=first[-1].cursor, until=LATER))
+
+    assert ids(second) == []
+    assert second[-1].cursor == Cursor(LATER)
+    assert sb.requests.count(kind="query") == 1
+
+
+def test_deleted_and_changed_records_arrive_in_the_next_window(
+    sb: SalesforceSandbox, connector: Connector
+) -> None:
+    deleted, changed = sorted(expected_ids(sb, "deals") - expected_ids(sb, "renewals"))[:2]
+    sb.org.delete("Opportunity", deleted)
+    sb.org.update("Opportunity", changed, {"Amount": 4321.5})
+
+    records = [r for page in connector.pull("deals", since=Cursor(NOW), until=LATER) for r in page.records]
+
+    by_id = {r.id: r for r in records}
+    assert by_id[deleted].deleted is True
+    assert (by_id[changed].deleted, getattr(by_id[changed], "amount", None)) == (False, Decimal("4321.5"))
+
+
+def test_write_to_user_fields_and_read_them_back(sb: SalesforceSandbox, connector: Connector) -> None:
+    users = [u["Id"] for u in sb.org.records("User") if u["IsActive"]][:2]
+    stamp = datetime(2026, 11, 15, 11, 30, 0, 250_000, tzinfo=UTC)
+    values: dict[str, Any] = {
+        "Q_Revenue__c": 412000.5,
+        "Q_Revenue_Status__c": "on_track",
+        "OKR_Updated__c": stamp,
+    }
+    items = [WriteItem("User", user, dict(values)) for user in users]  # a datetime too: the writer formats it
+
+    results = connector.write(items)
+
+    assert [(r.ok, r.record_id and r.record_id[:15]) for r in results] == [(True, u[:15]) for u in users]
+    for user in users:
+        stored = sb.org.get("User", user) or {}
+        assert (stored["Q_Revenue__c"], stored["Q_Revenue_Status__c"]) == (412000.5, "on_track")
+        assert stored["OKR_Updated__c"] == stamp
+    assert sb.requests.count(kind="composite_update") == 1
+
+
+def test_write_keeps_going_past_a_locked_row(sb: SalesforceSandbox, connector: Connector) -> None:
+    locked, free = [u["Id"] for u in sb.org.records("User") if u["IsActive"]][2:4]
+    sb.reject_writes({locked: "UNABLE_TO_LOCK_ROW"})
+
+    results = connector.write([WriteItem("User", user, {"Q_Calls__c": 12}) for user in (locked, free)])
+
+    assert [(r.ok, r.error_code, r.retryable) for r in results] == [
+        (False, "UNABLE_TO_LOCK_ROW", True),
+        (True, None, False),
+    ]
+    assert (sb.org.get("User", free) or {})["Q_Calls__c"] == 12
+
+
+def test_upsert_creates_then_updates_key_result_records(sb: SalesforceSandbox, connector: Connector) -> None:
+    def item(value: float) -> WriteItem:
+        fields: dict[str, FieldValue] = {"Name": "Revenue", "Value__c": value}
+        return WriteItem("OKR_Key_Result__c", None, fields, "OKR_Key__c", "q-revenue.revenue")
+
+    first, second = connector.write([item(1.0)]), connector.write([item(2.5)])
+
+    assert (first[0].ok, second[0].ok) == (True, True)
+    assert first[0].record_id == second[0].record_id
+    [record_id] = sb.org.find_ids("OKR_Key_Result__c", "OKR_Key__c", "q-revenue.revenue")
+    assert (sb.org.get("OKR_Key_Result__c", record_id) or {})["Value__c"] == 2.5
+    assert sb.requests.count(kind="composite_upsert") == 2
+
+
+def test_token_expiry_mid_pull_reauthenticates_once(sb: SalesforceSandbox, connector: Connector) -> None:
+    pages = connector.pull("calls", since=None, until=NOW)
+    first = next(pages)
+    sb.expire_tokens()
+
+    rest = list(pages)
+
+    assert len(ids([first, *rest])) == len(expected_ids(sb, "calls"))
+    assert sb.requests.count(kind="token") == 2
+    assert connector.usage().retries == 1
+
+
+def test_static_token_that_expired_fails_with_a_clear_message(
+    sb: SalesforceSandbox, waits: list[float]
+) -> None:
+    token = sb.issue_token()
+    crm = open_connector("sfdc", sandbox_source(sb, auth={"method": "access_token", "access_token": token}))
+    assert ids(list(crm.pull("renewals", since=None, until=NOW)))
+    sb.expire_tokens()
+
+    with pytest.raises(AuthExpiredError, match=r"set a fresh token in auth\.access_token") as raised:
+        list(crm.pull("renewals", since=None, until=NOW))
+
+    assert token not in str(raised.value)
+
+
+@pytest.mark.parametrize("method", ["jwt", "password"])
+def test_jwt_and_password_logins_reach_the_org(sb: SalesforceSandbox, tmp_path: Path, method: str) -> None:
+    key_file = tmp_path / "key.pem"
+    key_file.write_bytes(sb.jwt_private_key_pem)
+    auth = {
+        "jwt": {
+            "method": "jwt",
+            "client_id": sb.client_id,
+            "username": sb.username,
+            "private_key_file": str(key_file),
+        },
+        "password": {
+            "method": "password",
+            "username": sb.username,
+            "password": sb.password,
+            "security_token": sb.security_token,
+            "client_id": sb.client_id,
+            "client_secret": sb.client_secret,
+        },
+    }[method]
+    crm = open_connector("sfdc", sandbox_source(sb, auth={**auth, "login_url": sb.instance_url}))
+
+    assert [owner for page in crm.pull_owners() for owner in page.owners]
+
+
+def test_wrong_client_secret_is_an_auth_failure_without_the_secret(sb: SalesforceSandbox) -> None:
+    auth = {"method": "client_credentials", "client_id": sb.client_id, "client_secret": "wrong-secret-123"}
+    crm = open_connector("sfdc", sandbox_source(sb, auth=auth))
+
+    with pytest.raises(AuthFailedError, match="invalid_client") as raised:
+        list(crm.pull_owners())
+
+    assert "wrong-secret-123" not in str(raised.value)
+
+
+def test_bogus_requests_ca_bundle_does_not_override_the_configured_one(
+    sb: SalesforceSandbox, connector: Connector, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/nonexistent/bogus-ca.pem")
+    monkeypatch.setenv("CURL_CA_BUNDLE", "/nonexistent/bogus-ca.pem")
+
+    pages = list(connector.pull("renewals", since=None, until=NOW))
+
+    assert set(ids(pages)) == expected_ids(sb, "renewals")
+
+
+def test_unavailable_org_is_retried(sb: SalesforceSandbox, connector: Connector, waits: list[float]) -> None:
+    sb.fail_next(2, status=503, path_contains="/queryAll", retry_after=3)
+
+    pages = list(connector.pull("renewals", since=None, until=NOW))
+
+    assert set(ids(pages)) == expected_ids(sb, "renewals")
+    assert waits == [3.0, 3.0]
+    assert connector.usage().retries == 2
+
+
+def test_exhausted_api_allocation_stops_the_source(sb: SalesforceSandbox, connector: Connector) -> None:
+    sb.set_api_limit(used=API_LIMIT)
+
+    with pytest.raises(QuotaExhaustedError):
+        list(connector.pull("renewals", since=None, until=NOW))
+
+    assert sb.requests.count(kind="query") <= 1
+
+
+def test_usage_reports_the_org_allocation(sb: SalesforceSandbox, connector: Connector) -> None:
+    sb.set_api_limit(used=500)
+
+    list(connector.pull("renewals", since=None, until=NOW))
+
+    usage = connector.usage()
+    assert (usage.calls, usage.retries, usage.org_max) == (3, 0, API_LIMIT)
+    assert (usage.org_used or 0) > 500
+
+
+def test_check_finds_missing_write_back_fields(sb: SalesforceSandbox) -> None:
+    targets: list[OwnerTarget | KeyedTarget] = [
+        OwnerTarget(
+            source="sfdc",
+            object="User",
+            match="owner",
+            fields={"Q_Revenue__c": "a.b.value", "Q_Nope__c": "a.b.target"},
+        ),
+        KeyedTarget(
+            source="sfdc", object="OKR_Key_Result__c", upsert_on="OKR_Key__c", fields={"Value__c": "*.value"}
+        ),
+    ]
+    crm = open_connector("sfdc", sandbox_source(sb), writeback=targets)
+
+    problems = [(f.level, f.subject) for f in crm.check() if f.level != "ok"]
+
+    assert problems == [("error", "User.Q_Nope__c")]

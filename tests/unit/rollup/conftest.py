@@ -1,0 +1,56 @@
+"""Store fixtures for rollup tests: SQLite always, PostgreSQL too when OKRSYNC_TEST_PG_URL is set.
+
+Self-contained on purpose (it is meant to move to tests/conftest.py as is).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from syncer.store.database import Store, open_store
+from syncer.store.tables import Base
+
+PG_URL_VARIABLE = "OKRSYNC_TEST_PG_URL"
+BACKENDS = [
+    pytest.param("sqlite", marks=pytest.mark.store),
+    *([pytest.param("postgresql", marks=pytest.mark.store)] if os.environ.get(PG_URL_VARIABLE) else []),
+]
+
+
+def empty_store(store: Store) -> None:
+    """Delete every row (a PostgreSQL test database is shared by all tests)."""
+    with store.sessions.begin() as session:
+        for table in reversed(Base.metadata.sorted_tables):
+            session.execute(delete(table))
+
+
+@pytest.fixture(params=BACKENDS)
+def store_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A URL of an empty store: a fresh SQLite file, or the emptied PostgreSQL test database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('store')}/okrsync.db"
+    url = os.environ[PG_URL_VARIABLE]
+    store = open_store(url)
+    try:
+        empty_store(store)
+    finally:
+        store.close()
+    return url
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    opened = open_store(store_url)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def session(store: Store) -> Iterator[Session]:
+    with store.sessions() as opened:
+        yield opened
