@@ -204,8 +204,10 @@ def plan_owners(config: OwnerFields, description: ObjectDescription, *, source: 
             "fix owners.team_field / owners.region_field",
             source=source,
         )
+    if config.where is not None:
+        check_where(config.where, source=source, stream="owners")
     paths: dict[str, str | None] = {k: description.resolve(v) for k, v in wanted.items()}
-    return QueryPlan(description.name, RowMap(paths, {}), tuple(p for p in paths.values() if p), None)
+    return QueryPlan(description.name, RowMap(paths, {}), tuple(p for p in paths.values() if p), config.where)
 
 
 def pull_query(plan: QueryPlan, *, since: Cursor | None, until: datetime) -> str:
@@ -226,7 +228,8 @@ def pull_query(plan: QueryPlan, *, since: Cursor | None, until: datetime) -> str
 
 
 def owners_query(plan: QueryPlan) -> str:
-    return f"SELECT {', '.join(plan.select)} FROM {plan.object} ORDER BY {plan.row_map.paths['id']}"
+    where = f" WHERE ({plan.where})" if plan.where else ""
+    return f"SELECT {', '.join(plan.select)} FROM {plan.object}{where} ORDER BY {plan.row_map.paths['id']}"
 
 
 def whole_second(instant: datetime) -> datetime:

@@ -122,6 +122,11 @@ class SalesforceStream(Strict):
 class OwnerFields(Strict):
     team_field: str | None = Field(None, description="CRM user field holding the team")
     region_field: str | None = Field(None, description="CRM user field holding the region")
+    where: str | None = Field(
+        None,
+        description="SOQL condition choosing the users who are reps (e.g. Department != null); "
+        "records of other users count in totals only",
+    )
 
 
 class SalesforceSource(Scheduled):
