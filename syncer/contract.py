@@ -80,6 +80,26 @@ class Finding:
     fix: str | None = None
 
 
+FieldKind = Literal["number", "percent", "text", "status", "datetime", "date", "key"]
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    """A write-back field okrsync needs on a CRM object, in CRM-neutral terms.
+
+    `key` is the unique field an upsert finds records by (Salesforce: an External ID;
+    HubSpot: a property with hasUniqueValue). `status` holds on_track/at_risk/off_track/done.
+    """
+
+    object: str
+    field: str
+    kind: FieldKind
+    label: str
+
+
+STATUS_VALUES = ("on_track", "at_risk", "off_track", "done")
+
+
 @dataclass(frozen=True, slots=True)
 class ApiUsage:
     """API calls made by this connector in this run, and what the CRM reports as used."""
@@ -105,7 +125,17 @@ class Connector(Protocol):
         """One result per item, in order: a rejected record is a result, not an exception."""
         ...
 
-    def check(self) -> list[Finding]: ...
+    def check(self) -> list[Finding]:
+        """Every mapped object/field and write-back field against the live CRM; nothing changes."""
+        ...
+
+    def missing_fields(self, specs: Sequence[FieldSpec]) -> list[FieldSpec]:
+        """The specs the CRM lacks (or has with a type that cannot hold the value)."""
+        ...
+
+    def create_fields(self, specs: Sequence[FieldSpec]) -> list[Finding]:
+        """Create the fields (and what the integration user needs to write them); one finding each."""
+        ...
 
     def usage(self) -> ApiUsage: ...
 
