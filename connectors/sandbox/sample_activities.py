@@ -74,7 +74,9 @@ def _call(draw: SampleDraw, links: Links, index: int) -> SampleCall:
     rng, calendar = draw.rng, draw.calendar
     rep = draw.people.pick_rep(rng)
     pinned = index < PINNED_CALLS
-    occurred_at = calendar.instant_since(rng, calendar.quarter_start_s if pinned else calendar.history_start_s)
+    occurred_at = calendar.instant_since(
+        rng, calendar.quarter_start_s if pinned else calendar.history_start_s
+    )
     owner = draw.people.owner_at(rep, occurred_at)
     deal_key, account_key = _link(draw, links, owner)
     roll = rng.random()

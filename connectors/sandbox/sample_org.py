@@ -15,6 +15,7 @@ from connectors.sandbox import sample_activities, sample_deals, sample_people
 from connectors.sandbox.sample_calendar import SampleCalendar
 from connectors.sandbox.sample_records import (
     CURRENCY_RATES,
+    DEFAULT_SCALE,
     HOME_CURRENCY,
     SampleAccount,
     SampleCall,
@@ -27,6 +28,7 @@ from connectors.sandbox.sample_records import (
 
 __all__ = [
     "CURRENCY_RATES",
+    "DEFAULT_SCALE",
     "HOME_CURRENCY",
     "SampleAccount",
     "SampleCalendar",
@@ -40,11 +42,10 @@ __all__ = [
 ]
 
 
-def generate_sample_org(*, now: datetime, seed: int = 7, scale: SampleScale | None = None) -> SampleOrg:
+def generate_sample_org(*, now: datetime, seed: int = 7, scale: SampleScale = DEFAULT_SCALE) -> SampleOrg:
     """Build the sample org around `now` (an aware datetime); deterministic for (now, seed, scale)."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    scale = scale or SampleScale()
     rng = random.Random(seed)
     calendar = SampleCalendar.around(now, quarters=scale.quarters)
     people = sample_people.generate_people(rng, calendar, scale)

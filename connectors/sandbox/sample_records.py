@@ -42,6 +42,9 @@ class SampleScale:
             raise ValueError("record counts cannot be negative")
 
 
+DEFAULT_SCALE = SampleScale()
+
+
 @dataclass(frozen=True, slots=True)
 class SampleUser:
     """A person in the sales org; `team`/`region` are None for people outside the sales teams."""

@@ -73,12 +73,17 @@ def expected_per_rep(sf: SalesforceSandbox) -> dict[str, dict[str, float]]:
     for opp in sf.org.records("Opportunity"):
         if opp["RecordTypeId"] in partner or not opp["IsWon"] or not start <= opp["CloseDate"] <= end:
             continue
-        numbers[opp["OwnerId"]]["revenue"] += opp["Amount"] or 0
+        numbers[opp["OwnerId"]]["revenue"] += in_usd(sf, opp)
         numbers[opp["OwnerId"]]["new"] += opp["Type"] == "New Business"
     for task in sf.org.records("Task"):
         if task["TaskSubtype"] == "Call" and start <= task["CreatedDate"].astimezone(ZONE).date() <= end:
             numbers[task["OwnerId"]]["calls"] += 1
     return {u["Id"]: _rounded(numbers[u["Id"]]) for u in reps(sf)}
+
+
+def in_usd(sf: SalesforceSandbox, opp: dict) -> float:
+    """The amount in the corporate currency (the org's rates are units per 1 USD)."""
+    return round((opp["Amount"] or 0) / sf.org.currency_rates[opp["CurrencyIsoCode"]], 2)
 
 
 def reps(sf: SalesforceSandbox) -> list[dict]:
@@ -120,7 +125,7 @@ def test_cycle_writes_the_values_computed_from_the_seeded_org(sandbox, store_url
     assert all(u["Q_Revenue__c"] is None for u in others)  # not reps: nothing written
     [total] = [r for r in sf.org.records("OKR_Key_Result__c") if r["OKR_Key__c"] == "q-revenue.revenue"]
     revenue_all_owners = sum(  # totals count every record, whoever owns it, active or not
-        o["Amount"] or 0
+        in_usd(sf, o)
         for o in sf.org.records("Opportunity")
         if o["IsWon"]
         and current_quarter()[0] <= o["CloseDate"] <= current_quarter()[1]

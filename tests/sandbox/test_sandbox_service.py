@@ -18,7 +18,7 @@ from simple_salesforce.util import Usage
 
 from connectors.sandbox.salesforce import SalesforceSandbox
 from connectors.sandbox.tls import localhost_certificate
-from tests.sandbox.clients import connect, open_session
+from tests.sandbox.clients import NOW, connect, open_session
 
 
 def test_every_call_reports_usage_that_simple_salesforce_parses(
@@ -182,3 +182,24 @@ def test_cli_describes_itself() -> None:
     )
     assert "--port" in result.stdout
     assert "--seed" in result.stdout
+
+
+def test_same_inputs_seed_the_same_salesforce_records() -> None:
+    first, second = SalesforceSandbox(now=NOW), SalesforceSandbox(now=NOW)
+    for object_name in ("User", "Account", "Opportunity", "Task"):
+        assert first.org.records(object_name, include_deleted=True) == second.org.records(
+            object_name, include_deleted=True
+        )
+
+
+def test_current_quarter_has_won_revenue_in_soql(client: Salesforce) -> None:
+    won = client.query("SELECT COUNT() FROM Opportunity WHERE IsWon = true AND CloseDate = THIS_QUARTER")
+    renewals = client.query(
+        "SELECT COUNT() FROM Opportunity WHERE Type = 'Renewal' AND CloseDate = THIS_QUARTER"
+    )
+    calls = client.query(
+        "SELECT COUNT() FROM Task WHERE TaskSubtype = 'Call' AND ActivityDate = THIS_QUARTER"
+    )
+    assert won["totalSize"] >= 8
+    assert renewals["totalSize"] > 0
+    assert calls["totalSize"] > 0

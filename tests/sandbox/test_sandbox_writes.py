@@ -8,6 +8,7 @@ import pytest
 from simple_salesforce import Salesforce, SalesforceMalformedRequest, SalesforceResourceNotFound
 
 from connectors.sandbox.salesforce import SalesforceSandbox
+from connectors.sandbox.salesforce.errors import RecordError
 from tests.sandbox.clients import connect
 
 UPSERT = "composite/sobjects/OKR_Key_Result__c/OKR_Key__c"
@@ -209,3 +210,15 @@ def test_write_calls_are_counted_in_the_request_log(sf: SalesforceSandbox) -> No
     entry = sf.requests.filter(kind="composite_update")[0]
     assert entry.body["records"][0]["Q_Calls__c"] == 1
     assert entry.headers["Authorization"] == "Bearer ***"
+
+
+def test_writes_through_the_org_check_types_but_not_access(sf: SalesforceSandbox) -> None:
+    opportunity = sf.org.records("Opportunity")[-1]["Id"]
+    with pytest.raises(RecordError) as caught:
+        sf.org.update("Opportunity", opportunity, {"Amount": "a lot"})
+    assert caught.value.status_code == "INVALID_TYPE_ON_FIELD_IN_RECORD"
+    sf.org.update("Opportunity", opportunity, {"IsWon": True, "SystemModstamp": "2026-11-01T08:00:00Z"})
+    record = sf.org.get("Opportunity", opportunity)
+    assert record is not None
+    assert record["IsWon"] is True
+    assert record["SystemModstamp"].isoformat() == "2026-11-01T08:00:00+00:00"  # tests may set system fields

@@ -4,7 +4,9 @@
         token = requests.post(sf.token_url, data={"grant_type": "client_credentials",
                               "client_id": sf.client_id, "client_secret": sf.client_secret},
                               verify=sf.ca_bundle).json()["access_token"]
-        ...  # simple-salesforce with instance_url=sf.instance_url and session.verify = sf.ca_bundle
+        session = requests.Session()
+        session.verify, session.trust_env = sf.ca_bundle, False  # REQUESTS_CA_BUNDLE would win otherwise
+        client = simple_salesforce.Salesforce(instance_url=sf.instance_url, session_id=token, session=session)
 
 Tests read and change the org through `sf.org`, count calls through `sf.requests`, and inject
 failures with `fail_next`, `reject_writes`, `expire_tokens` and `set_api_limit`.
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Self
@@ -34,15 +37,26 @@ from connectors.sandbox.salesforce.schema import Schema
 from connectors.sandbox.salesforce.seeding import INTEGRATION_USERNAME, seed_org
 from connectors.sandbox.salesforce.server import SalesforceApi, SandboxHttpServer
 from connectors.sandbox.salesforce.tokens import DEFAULT_TOKEN_TTL, TokenStore
-from connectors.sandbox.sample_org import SampleOrg, SampleScale, generate_sample_org
+from connectors.sandbox.sample_org import DEFAULT_SCALE, SampleOrg, SampleScale, generate_sample_org
 from connectors.sandbox.tls import localhost_certificate
 
-__all__ = ["SalesforceSandbox"]
+__all__ = ["SalesforceSandbox", "SandboxSettings"]
 
 CLIENT_ID = "3MVG9okrsync.sandbox.client"
 CLIENT_SECRET = "okrsync-sandbox-client-secret"
 PASSWORD = "sandbox-password"
 SECURITY_TOKEN = "SANDBOXTOKEN"
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxSettings:
+    """How the sandbox behaves beyond its data; the defaults are Salesforce's."""
+
+    ticking: bool | None = None  # None: frozen at `now` when one is given, wall time otherwise
+    token_ttl: timedelta = DEFAULT_TOKEN_TTL  # session timeout without use
+    api_limit: int = DEFAULT_DAILY_LIMIT  # daily API requests
+    max_open_cursors: int = MAX_OPEN_CURSORS
+    port: int = 0  # 0: a free port on 127.0.0.1
 
 
 class SalesforceSandbox:
@@ -53,28 +67,25 @@ class SalesforceSandbox:
         *,
         now: datetime | None = None,
         seed: int = 7,
-        scale: SampleScale | None = None,
-        ticking: bool | None = None,
-        token_ttl: timedelta = DEFAULT_TOKEN_TTL,
-        api_limit: int = DEFAULT_DAILY_LIMIT,
-        max_open_cursors: int = MAX_OPEN_CURSORS,
-        port: int = 0,
+        scale: SampleScale = DEFAULT_SCALE,
+        settings: SandboxSettings = SandboxSettings(),
     ) -> None:
-        """`now` anchors the sample org and the clock (frozen at `now` unless `ticking`; without
-        `now` the clock follows wall time). `port` 0 picks a free port on 127.0.0.1."""
+        """Seed the org from the sample org around `now` (default: the current time); the server
+        starts with `start()` or `with`."""
         start = now or datetime.now(UTC)
-        self.clock = SandboxClock(start, ticking=now is None if ticking is None else ticking)
+        ticking = now is None if settings.ticking is None else settings.ticking
+        self.clock = SandboxClock(start, ticking=ticking)
         self.sample: SampleOrg = generate_sample_org(now=start, seed=seed, scale=scale)
         rates = {code: float(rate) for code, rate in self.sample.currency_rates.items()}
         self.org = Org(build_schema(), self.clock, currency_rates=rates)
         seed_org(self.org, self.sample)
         self.requests = RequestLog()
         self._faults = FaultPlan()
-        self._usage = ApiUsage(maximum=api_limit)
-        self._tokens = TokenStore(self.clock, org_id=self.org.org_id, ttl=token_ttl)
+        self._usage = ApiUsage(maximum=settings.api_limit)
+        self._tokens = TokenStore(self.clock, org_id=self.org.org_id, ttl=settings.token_ttl)
         self._app = ConnectedApp(CLIENT_ID, CLIENT_SECRET, "", INTEGRATION_USERNAME, PASSWORD, SECURITY_TOKEN)
-        self._cursors = QueryCursors(max_open=max_open_cursors)
-        self._port = port
+        self._cursors = QueryCursors(max_open=settings.max_open_cursors)
+        self._port = settings.port
         self._server: SandboxHttpServer | None = None
 
     # -- lifecycle
@@ -183,17 +194,16 @@ class SalesforceSandbox:
         *,
         status: int = 503,
         error_code: str = "SERVER_UNAVAILABLE",
-        message: str | None = None,
         path_contains: str | None = None,
         retry_after: int | None = None,
     ) -> None:
         """Fail the next `n` REST requests (or the next `n` whose path contains `path_contains`,
-        which may target `/services/oauth2/token`) with `status` and a Salesforce error body."""
+        which may target `/services/oauth2/token`) with `status` and a Salesforce error body;
+        `retry_after` adds a Retry-After header."""
         self._faults.fail_next(
             n,
             status=status,
             error_code=error_code,
-            message=message,
             path_contains=path_contains,
             retry_after=retry_after,
         )

@@ -9,7 +9,7 @@ import argparse
 import threading
 from datetime import UTC, datetime
 
-from connectors.sandbox.salesforce import SalesforceSandbox
+from connectors.sandbox.salesforce import SalesforceSandbox, SandboxSettings
 from connectors.sandbox.sample_org import SampleScale
 
 
@@ -23,7 +23,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     now = args.now.replace(tzinfo=args.now.tzinfo or UTC) if args.now else None
     scale = SampleScale(deals=args.deals, calls=args.calls)
-    with SalesforceSandbox(now=now, seed=args.seed, scale=scale, ticking=True, port=args.port) as sf:
+    settings = SandboxSettings(ticking=True, port=args.port)
+    with SalesforceSandbox(now=now, seed=args.seed, scale=scale, settings=settings) as sf:
         print(f"instance_url   {sf.instance_url}")
         print(f"token_url      {sf.token_url}")
         print(f"ca_bundle      {sf.ca_bundle}")

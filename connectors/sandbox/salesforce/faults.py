@@ -51,11 +51,10 @@ class FaultPlan:
         *,
         status: int,
         error_code: str,
-        message: str | None = None,
         path_contains: str | None = None,
         retry_after: int | None = None,
     ) -> None:
-        text = message or DEFAULT_MESSAGES.get(error_code, error_code.replace("_", " ").lower())
+        text = DEFAULT_MESSAGES.get(error_code, error_code.replace("_", " ").lower())
         with self._lock:
             self._fail_rules.append(
                 _FailRule(count, ApiError(status, error_code, text), path_contains, retry_after)

@@ -32,12 +32,14 @@ def run_query(state: SandboxState, request: ApiRequest) -> ApiResponse:
     with org.lock:
         ids = select_ids(bound, org, include_deleted=endpoint == "queryAll", today=org.clock.now().date())
         if bound.count_only:
-            return ApiResponse(200, {"totalSize": len(ids), "done": True, "records": []})
+            return ApiResponse(200, _page_body([], total=len(ids), next_url=None))
         batch_size = requested_batch_size(request, bound) or DEFAULT_BATCH_SIZE
-        if len(ids) <= batch_size:
-            return ApiResponse(200, _page(state, request, bound, ids, cursor=None))
-        cursor = state.cursors.open(bound, ids, endpoint=endpoint, batch_size=batch_size)
-        return ApiResponse(200, _page(state, request, bound, ids[:batch_size], cursor=(cursor, batch_size)))
+        next_url = None
+        if len(ids) > batch_size:
+            cursor = state.cursors.open(bound, ids, endpoint=endpoint, batch_size=batch_size)
+            next_url = _next_url(request, cursor, batch_size)
+        records = _records(state, request, bound, ids[:batch_size])
+        return ApiResponse(200, _page_body(records, total=len(ids), next_url=next_url))
 
 
 def query_more(state: SandboxState, request: ApiRequest) -> ApiResponse:
@@ -47,14 +49,12 @@ def query_more(state: SandboxState, request: ApiRequest) -> ApiResponse:
     if cursor is None or offset > len(cursor.ids):
         raise ApiError(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
     batch_size = requested_batch_size(request, cursor.bound) or cursor.batch_size
+    end = offset + batch_size
     with state.org.lock:
-        ids = cursor.ids[offset : offset + batch_size]
-        last = offset + batch_size >= len(cursor.ids)
-        cursor.finished = cursor.finished or last
-        following = None if last else (cursor, offset + batch_size)
-        return ApiResponse(
-            200, _page(state, request, cursor.bound, ids, cursor=following, total=len(cursor.ids))
-        )
+        cursor.finished = cursor.finished or end >= len(cursor.ids)
+        next_url = None if end >= len(cursor.ids) else _next_url(request, cursor, end)
+        records = _records(state, request, cursor.bound, cursor.ids[offset:end])
+        return ApiResponse(200, _page_body(records, total=len(cursor.ids), next_url=next_url))
 
 
 def requested_batch_size(request: ApiRequest, bound: BoundQuery) -> int | None:
@@ -68,28 +68,25 @@ def requested_batch_size(request: ApiRequest, bound: BoundQuery) -> int | None:
     return min(max(int(match.group(1)), MIN_BATCH_SIZE), DEFAULT_BATCH_SIZE)
 
 
-def _page(
-    state: SandboxState,
-    request: ApiRequest,
-    bound: BoundQuery,
-    ids: list[str],
-    *,
-    cursor: tuple[QueryCursor, int] | None,
-    total: int | None = None,
-) -> dict[str, Any]:
+def _records(
+    state: SandboxState, request: ApiRequest, bound: BoundQuery, ids: list[str]
+) -> list[dict[str, Any]]:
+    """The JSON records of `ids` as they are now (a record purged since the snapshot is skipped)."""
     org = state.org
     projector = Projector(
         bound, source=org, schema=org.schema, api_version=request.version, currency_rates=org.currency_rates
     )
-    records = [
-        projector.project(record) for record_id in ids if (record := org.lookup(record_id)) is not None
-    ]
-    page: dict[str, Any] = {"totalSize": total if total is not None else len(ids), "done": cursor is None}
-    if cursor is not None:
-        open_cursor, next_offset = cursor
-        page["totalSize"] = total if total is not None else len(open_cursor.ids)
-        page["nextRecordsUrl"] = (
-            f"{request.url_prefix()}/{open_cursor.endpoint}/{open_cursor.locator}-{next_offset}"
-        )
+    return [projector.project(record) for record_id in ids if (record := org.lookup(record_id)) is not None]
+
+
+def _next_url(request: ApiRequest, cursor: QueryCursor, offset: int) -> str:
+    """Host-relative, as Salesforce sends it: `/services/data/v59.0/query/01g…-2000`."""
+    return f"{request.url_prefix()}/{cursor.endpoint}/{cursor.locator}-{offset}"
+
+
+def _page_body(records: list[dict[str, Any]], *, total: int, next_url: str | None) -> dict[str, Any]:
+    page: dict[str, Any] = {"totalSize": total, "done": next_url is None}
+    if next_url is not None:
+        page["nextRecordsUrl"] = next_url
     page["records"] = records
     return page

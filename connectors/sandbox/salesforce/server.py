@@ -9,6 +9,7 @@ REQUEST_LIMIT_EXCEEDED once used up; CRM-API-NOTES §1.6, §1.7). The token requ
 from __future__ import annotations
 
 import json
+import logging
 import re
 import ssl
 import threading
@@ -24,7 +25,10 @@ from connectors.sandbox.salesforce.exchange import ApiRequest, ApiResponse, Sand
 from connectors.sandbox.salesforce.request_log import LoggedRequest, redact_form, redact_headers
 from connectors.sandbox.tls import SandboxCertificate
 
+log = logging.getLogger(__name__)
+
 Handler = Callable[[SandboxState, ApiRequest], ApiResponse]
+UNKNOWN_EXCEPTION_MESSAGE = "An unexpected error occurred. Please include this ErrorId if you contact support"
 TOKEN_PATH = "/services/oauth2/token"
 API_VERSIONS = ("57.0", "58.0", "59.0", "60.0", "61.0", "62.0")
 _VERSIONED = re.compile(r"/services/data/v(?P<version>\d+\.\d)(?:/(?P<resource>.*))?")
@@ -90,7 +94,12 @@ class SalesforceApi:
 
     def handle(self, request: ApiRequest) -> tuple[ApiResponse, str]:
         """The response and the kind of request it was (for the log); every response carries usage."""
-        response, kind = self._dispatch(request)
+        try:
+            response, kind = self._dispatch(request)
+        except Exception:
+            # A sandbox bug must reach the client as an error it can see, not as a dropped connection.
+            log.exception("sandbox request failed", extra={"path": request.path})
+            response, kind = _error(ApiError(500, "UNKNOWN_EXCEPTION", UNKNOWN_EXCEPTION_MESSAGE)), "failed"
         response.headers["Sforce-Limit-Info"] = self.state.usage.header()
         return response, kind
 
