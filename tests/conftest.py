@@ -7,7 +7,9 @@ or a database (`OKRSYNC_TEST_PG_URL`: its public schema is wiped before each tes
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +21,33 @@ from sqlalchemy.engine import make_url
 PG_SERVER = os.environ.get("OKRSYNC_TEST_PG_SERVER")
 PG_URL = os.environ.get("OKRSYNC_TEST_PG_URL")
 BACKENDS = ["sqlite", *(["postgresql"] if PG_SERVER or PG_URL else [])]
+
+
+def _is_loopback(address: object) -> bool:
+    if not isinstance(address, tuple):
+        return True  # a Unix socket path: stays on this machine
+    host = str(address[0])
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a host name other than localhost would need DNS: not allowed either
+
+
+@pytest.fixture(autouse=True, scope="session")
+def loopback_only() -> Iterator[None]:
+    """Tests reach nothing beyond 127.0.0.1: any other connection attempt fails the test."""
+    connect = socket.socket.connect
+
+    def guarded(self: socket.socket, address: object) -> None:
+        if not _is_loopback(address):
+            raise AssertionError(f"a test tried to reach {address!r}: tests may only talk to 127.0.0.1")
+        return connect(self, address)  # type: ignore[arg-type]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(socket.socket, "connect", guarded)
+        yield
 
 
 @pytest.fixture(scope="session")
