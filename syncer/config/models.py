@@ -24,27 +24,63 @@ from pydantic import (
     model_validator,
 )
 
-from syncer.config.sources import (  # noqa: F401 - re-exported: models is where callers import from
-    AccessToken,
-    ClientCredentials,
-    Every,
-    HubSpotAuth,
-    HubSpotOAuth,
-    HubSpotSource,
-    HubSpotStream,
-    JwtBearer,
-    OwnerFields,
-    Password,
-    PrivateApp,
-    RateLimit,
-    SalesforceAuth,
-    SalesforceSource,
-    SalesforceStream,
-    Scheduled,
-    Source,
-    to_timedelta,
+from syncer.config.sources import (  # re-exported: models is where callers import from
+    AccessToken as AccessToken,
 )
-from syncer.config.strict import KEY_PATTERN, Identifier, Key, Strict  # noqa: F401
+from syncer.config.sources import (
+    ClientCredentials as ClientCredentials,
+)
+from syncer.config.sources import (
+    Every as Every,
+)
+from syncer.config.sources import (
+    HubSpotAuth as HubSpotAuth,
+)
+from syncer.config.sources import (
+    HubSpotOAuth as HubSpotOAuth,
+)
+from syncer.config.sources import (
+    HubSpotSource as HubSpotSource,
+)
+from syncer.config.sources import (
+    HubSpotStream as HubSpotStream,
+)
+from syncer.config.sources import (
+    JwtBearer as JwtBearer,
+)
+from syncer.config.sources import (
+    OwnerFields as OwnerFields,
+)
+from syncer.config.sources import (
+    Password as Password,
+)
+from syncer.config.sources import (
+    PrivateApp as PrivateApp,
+)
+from syncer.config.sources import (
+    RateLimit as RateLimit,
+)
+from syncer.config.sources import (
+    SalesforceAuth as SalesforceAuth,
+)
+from syncer.config.sources import (
+    SalesforceSource as SalesforceSource,
+)
+from syncer.config.sources import (
+    SalesforceStream as SalesforceStream,
+)
+from syncer.config.sources import (
+    Scheduled as Scheduled,
+)
+from syncer.config.sources import (
+    Source as Source,
+)
+from syncer.config.sources import (
+    to_timedelta as to_timedelta,
+)
+from syncer.config.strict import KEY_PATTERN as KEY_PATTERN
+from syncer.config.strict import Identifier as Identifier
+from syncer.config.strict import Key, Strict
 from syncer.records import StreamName
 
 # ---------------------------------------------------------------- metrics
@@ -243,10 +279,14 @@ WritebackTarget = Annotated[
 # ---------------------------------------------------------------- settings
 
 
+AlertEvent = Literal["cycle_failed", "status_changed"]
+ALERT_EVENTS: tuple[AlertEvent, ...] = ("cycle_failed", "status_changed")
+
+
 class Alerts(Strict):
     webhook_url: SecretStr | None = Field(None, description="Slack-compatible incoming webhook")
-    on: list[Literal["cycle_failed", "status_changed"]] = Field(
-        default_factory=lambda: ["cycle_failed", "status_changed"]
+    on: list[AlertEvent] = Field(
+        default_factory=lambda: list(ALERT_EVENTS)
     )
 
 

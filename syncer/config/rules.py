@@ -146,9 +146,9 @@ def _metric_fields(metric: Metric, attributes: set[str], path: Path) -> Iterator
             )
     elif metric.kind in ("sum", "avg"):
         numbers = (*NUMBER_FIELDS[stream], *sorted(attributes))
-        yield from check(metric.field, (*path, "field"), numbers, "number field")  # type: ignore[union-attr]
+        yield from check(metric.field, (*path, "field"), numbers, "number field")
     elif metric.kind == "distinct_count":
-        yield from check(metric.field, (*path, "field"))  # type: ignore[union-attr]
+        yield from check(metric.field, (*path, "field"))
 
 
 def _target_rules(kr: KeyResult, path: Path) -> Iterator[Violation]:

@@ -140,6 +140,12 @@ class SalesforceSource(Scheduled):
     page_size: int = Field(
         2_000, ge=200, le=2_000, description="rows per REST query page (Sforce-Query-Options batchSize)"
     )
+    lookback_seconds: int = Field(
+        300,
+        ge=0,
+        le=86_400,
+        description="incremental pulls start this much before the cursor, to catch late-committed rows",
+    )
     bulk_threshold: int = Field(50_000, ge=2_000, description="rows above which a pull uses Bulk API 2.0")
     api_budget_share: float = Field(
         0.10, gt=0, le=1, description="largest share of the org's daily API allocation one run may use"
