@@ -68,30 +68,34 @@ def _key_result_values(
     session: Session, query: MetricQuery, kr: KeyResult, frame: _Frame
 ) -> list[KeyResultValue]:
     current = measure(session, query, frame.period, kr.group_by)
-    previous = (
-        measure(session, query, previous_period(frame.period), kr.group_by)
-        if kr.baseline == "previous_period"
-        else Measurement(total=None, groups={})
-    )
+    previous = Measurement(total=None, groups={})
+    if kr.baseline == "previous_period":
+        # A baseline is shown as a value is; relative targets start from the number shown.
+        previous = _rounded(measure(session, query, previous_period(frame.period), kr.group_by), kr)
     total = _quantized(kr, scoring.total_goal(kr, previous.total))
     scored = _Scoring(kr, frame, scoring.direction(kr, total))
     values = [_scored(scored, (TOTAL, ""), current.total, total)]
     for key, value in sorted(current.groups.items()):
+        group = (kr.group_by or TOTAL, key)
         goal = scoring.group_goal(
-            kr,
-            total,
-            group_kind=kr.group_by or TOTAL,
-            group_key=key,
-            previous=previous.groups.get(key),
-            owners=len(current.groups),
+            kr, total, group, previous=previous.groups.get(key), owners=len(current.groups)
         )
-        values.append(_scored(scored, (kr.group_by or TOTAL, key), value, _quantized(kr, goal)))
+        values.append(_scored(scored, group, value, _quantized(kr, goal)))
     return values
 
 
+def _rounded(measurement: Measurement, kr: KeyResult) -> Measurement:
+    quantum = value_quantum(kr.metric)
+    groups = {key: scoring.quantize(value, quantum) for key, value in measurement.groups.items()}
+    return Measurement(total=scoring.quantize(measurement.total, quantum), groups=groups)
+
+
 def _quantized(kr: KeyResult, goal: scoring.Goal) -> scoring.Goal:
+    """Targets (and numeric or split baselines) to cents for money, six places otherwise."""
     quantum = goal_quantum(kr.metric)
-    return scoring.Goal(scoring.quantize(goal.baseline, quantum), scoring.quantize(goal.target, quantum))
+    measured = kr.baseline == "previous_period"
+    baseline = goal.baseline if measured else scoring.quantize(goal.baseline, quantum)
+    return scoring.Goal(baseline, scoring.quantize(goal.target, quantum))
 
 
 def _scored(

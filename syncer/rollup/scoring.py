@@ -8,7 +8,8 @@
   distinct_count) that should grow: they restart at 0 every period, so they count from 0 and
   their baseline only sets the target. "+15 % over last quarter's 500,000" at 412,000 is
   412,000 of 575,000, 72 % (DESIGN.md's example), not −117 %; and progress can then be held
-  against the elapsed share for the status.
+  against the elapsed share for the status. A period total that should fall (fewer lost
+  deals) counts from its baseline.
 - score = progress clamped to [0, 1]; expected = the elapsed share of the period.
 - status: done (progress ≥ 1), on_track (≥ expected), at_risk (≥ 0.7 × expected), else
   off_track; None without progress.
@@ -81,13 +82,14 @@ def total_goal(kr: KeyResult, previous_total: Decimal | None) -> Goal:
 
 
 def group_goal(
-    kr: KeyResult, total: Goal, *, group_kind: str, group_key: str, previous: Decimal | None, owners: int
+    kr: KeyResult, total: Goal, group: tuple[str, str], *, previous: Decimal | None, owners: int
 ) -> Goal:
-    """One group's baseline and target (the rules are in the module docstring).
+    """The baseline and target of one group, (group_kind, group_key); rules in the module docstring.
 
     `previous` is the group's value last period (used with `baseline: previous_period`);
     `owners` is how many owners get a value, for an even split.
     """
+    group_kind, group_key = group
     additive = kr.metric.kind in ADDITIVE_KINDS
     split = group_kind == "owner" and kr.owner_targets == "even"
     share = Decimal(owners) if split and additive and owners else None

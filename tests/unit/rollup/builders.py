@@ -135,28 +135,24 @@ def sources() -> dict[str, Any]:
     }
 
 
+def settings_with(objectives: list[dict[str, Any]], **overrides: Any) -> Settings:
+    """Settings with the test sources (New York time unless overridden) and these objectives."""
+    document = {"version": 1, "timezone": "America/New_York", "sources": sources(), "objectives": objectives}
+    return Settings.model_validate({**document, **overrides})
+
+
 def settings_from(objectives_yaml: str, **overrides: Any) -> Settings:
-    """Settings with the test sources and the objectives written as in the YAML ops write."""
-    document = {
-        "version": 1,
-        "timezone": "America/New_York",
-        "sources": sources(),
-        "objectives": yaml.safe_load(objectives_yaml),
-        **overrides,
-    }
-    return Settings.model_validate(document)
+    """Settings with the objectives written as in the YAML ops write."""
+    return settings_with(yaml.safe_load(objectives_yaml), **overrides)
 
 
 def key_result_settings(metric: dict[str, Any], **key_result: Any) -> Settings:
-    """Settings with one objective `o` holding one key result `kr` over `metric`."""
+    """Settings with one objective `o` holding one key result `kr` over `metric`.
+
+    `period` and `settings` (overrides of the Settings document) are taken out of the
+    key-result fields; the target is 1 unless given.
+    """
     period = key_result.pop("period", "current_quarter")
     overrides = key_result.pop("settings", {})
     kr = {"key": "kr", "metric": metric, "target": 1, **key_result}
-    document = {
-        "version": 1,
-        "timezone": overrides.pop("timezone", "America/New_York"),
-        "sources": sources(),
-        "objectives": [{"key": "o", "period": period, "key_results": [kr]}],
-        **overrides,
-    }
-    return Settings.model_validate(document)
+    return settings_with([{"key": "o", "period": period, "key_results": [kr]}], **overrides)

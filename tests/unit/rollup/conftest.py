@@ -6,7 +6,9 @@ Self-contained on purpose (it is meant to move to tests/conftest.py as is).
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import delete
@@ -29,11 +31,21 @@ def empty_store(store: Store) -> None:
             session.execute(delete(table))
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty SQLite store at the current schema, migrated once and copied for each test."""
+    path = tmp_path_factory.mktemp("template") / "okrsync.db"
+    open_store(f"sqlite:///{path}").close()
+    return path
+
+
 @pytest.fixture(params=BACKENDS)
-def store_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A URL of an empty store: a fresh SQLite file, or the emptied PostgreSQL test database."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path_factory.mktemp('store')}/okrsync.db"
+        template: Path = request.getfixturevalue("sqlite_template")
+        shutil.copyfile(template, tmp_path / "okrsync.db")
+        return f"sqlite:///{tmp_path}/okrsync.db"
     url = os.environ[PG_URL_VARIABLE]
     store = open_store(url)
     try:

@@ -78,10 +78,14 @@ def _org(rows: Rows) -> None:
 
 
 def _deals(rows: Rows) -> None:
+    """Last quarter's."""
     # Previous quarter: 500,000 won (Ana 200,000, Bo 150,000, Cy 150,000).
     rows.deal("p1", owner_id="005A", amount=200_000, close_date=date(2026, 8, 15))
     rows.deal("p2", owner_id="005B", amount=150_000, close_date=date(2026, 10, 31))
     rows.deal("p3", owner_id="005C", amount=150_000, close_date=date(2026, 9, 30))
+
+
+def _this_quarters_deals(rows: Rows) -> None:
     # This quarter: 480,000 won. Days from the local created date to close_date in brackets.
     rows.deal(
         "c1",
@@ -168,6 +172,7 @@ def values(session: Session) -> dict[tuple[str, str], KeyResultValue]:
     rows = Rows(session)
     _org(rows)
     _deals(rows)
+    _this_quarters_deals(rows)
     _renewals(rows)
     _calls(rows)
     settings = settings_from(

@@ -114,13 +114,13 @@ def test_direction_is_explicit_or_inferred(fields: dict[str, Any], direction: st
 def test_group_goals_follow_the_owner_targets() -> None:
     even = _kr(target=90, group_by="owner", owner_targets="even", baseline=60)
     total = scoring.total_goal(even, None)
-    assert scoring.group_goal(
-        even, total, group_kind="owner", group_key="a", previous=None, owners=3
-    ) == scoring.Goal(Decimal(20), Decimal(30))
+    assert scoring.group_goal(even, total, ("owner", "a"), previous=None, owners=3) == scoring.Goal(
+        Decimal(20), Decimal(30)
+    )
     plain = _kr(target=90, group_by="team", baseline=60)
-    assert scoring.group_goal(
-        plain, total, group_kind="team", group_key="t", previous=None, owners=0
-    ) == scoring.Goal(None, None)
+    assert scoring.group_goal(plain, total, ("team", "t"), previous=None, owners=0) == scoring.Goal(
+        None, None
+    )
     rate = _kr(
         metric={"kind": "avg", "stream": "deals", "field": "amount"},
         target=900,
@@ -128,9 +128,9 @@ def test_group_goals_follow_the_owner_targets() -> None:
         group_by="team",
     )
     rate_total = scoring.total_goal(rate, None)
-    assert scoring.group_goal(
-        rate, rate_total, group_kind="team", group_key="t", previous=None, owners=0
-    ) == (scoring.Goal(Decimal("800.0"), None))
+    assert scoring.group_goal(rate, rate_total, ("team", "t"), previous=None, owners=0) == (
+        scoring.Goal(Decimal("800.0"), None)
+    )
 
 
 def test_value_attributes_for_write_back() -> None:
