@@ -21,13 +21,18 @@ from sqlalchemy.engine import make_url
 
 from connectors import open_connector
 from syncer import console as text
+from syncer.alerts import send_alerts
 from syncer.config import load_settings
 from syncer.config.models import OwnerTarget, Settings
-from syncer.contract import Connector
+from syncer.contract import Connector, Finding
 from syncer.cycle import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, PHASES, CycleOptions, run_cycle
-from syncer.errors import ConfigError, StoreError
+from syncer.errors import ConfigError, CrmError, LeaseHeldError, StoreError
+from syncer.fields import required_fields
 from syncer.logs import Redactor, configure_logging, secret_values
+from syncer.report import write_report
+from syncer.status_page import collect_status
 from syncer.store.database import create_store_engine, open_store, upgrade
+from syncer.store.snapshots import latest_values
 
 DEMO_CONFIG = Path(__file__).resolve().parent.parent / "config" / "demo.yaml"
 
@@ -47,9 +52,29 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--source", action="append", help="only this source (repeatable)")
     run.add_argument("--full", action="store_true", help="resync the streams from scratch")
 
+    check = commands.add_parser("check", help="check the YAML against the live CRMs (changes nothing)")
+    check.add_argument("-c", "--config", required=True, type=Path)
+
+    fields = commands.add_parser("fields", help="the CRM fields write-back needs")
+    fields_commands = fields.add_subparsers(dest="fields_command", required=True, metavar="ACTION")
+    ensure = fields_commands.add_parser("ensure", help="plan (or --apply) the missing write-back fields")
+    ensure.add_argument("-c", "--config", required=True, type=Path)
+    ensure.add_argument("--apply", action="store_true", help="create the fields and grant edit access")
+
     demo = commands.add_parser("demo", help="run a full cycle against the local CRM sandbox")
     demo.add_argument("-c", "--config", type=Path, default=DEMO_CONFIG)
     demo.add_argument("--store", help="store URL (default: a fresh SQLite file in a temp directory)")
+
+    status = commands.add_parser("status", help="key results, per rep, last runs, API usage, failed writes")
+    status.add_argument("-c", "--config", required=True, type=Path)
+
+    report = commands.add_parser("report", help="write a self-contained HTML report with the charts")
+    report.add_argument("-c", "--config", required=True, type=Path)
+    report.add_argument("-o", "--output", required=True, type=Path, help="the HTML file to write")
+
+    serve = commands.add_parser("serve", help="run every source on its schedule until stopped")
+    serve.add_argument("-c", "--config", required=True, type=Path)
+    serve.add_argument("--port", type=int, help="port of /healthz, /metrics and the status page")
 
     db = commands.add_parser("db", help="store maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
@@ -86,12 +111,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         "run": _run,
         "demo": _demo,
         "db": _db,
+        "serve": _serve,
+        "status": _status,
+        "report": _report,
+        "check": _check,
+        "fields": _fields_ensure,
     }
     try:
         return handlers[args.command](cli)
     except ConfigError as exc:
         text.print_config_error(Console(stderr=True, highlight=False), exc)
         return EXIT_CONFIG
+    except LeaseHeldError as exc:  # one line for cron mail and `kubectl logs`
+        print(f"okrsync: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     except StoreError as exc:
         Console(stderr=True, highlight=False).print(f"[red]store: {exc}[/red]")
         return EXIT_FAILED
@@ -119,11 +152,14 @@ def connector_factory(settings: Settings) -> Callable[[str], Connector]:
 def _cycle(settings: Settings, out: Console, options: CycleOptions) -> int:
     store = open_store(settings.store)
     try:
+        with store.sessions() as session:
+            previous = latest_values(session)  # what alerts compare the new statuses with
         report = run_cycle(
             settings, store, connector_factory(settings), clock=lambda: datetime.now(UTC), options=options
         )
     finally:
         store.close()
+    send_alerts(settings, report, previous)
     text.print_cycle(out, report)
     if report.errors:
         print(f"okrsync: cycle failed: {report.errors[0]}", file=sys.stderr)
@@ -141,6 +177,58 @@ def _run(cli: Cli) -> int:
         phases=[args.only] if args.only else PHASES, sources=args.source or None, full=args.full
     )
     return _cycle(settings, out, options)
+
+
+def _check(cli: Cli) -> int:
+    """Every source's findings at once; exit 1 when any is an error."""
+    settings = cli.load(cli.args.config)
+    opened = connector_factory(settings)
+    errors = 0
+    for name in settings.sources:
+        connector = opened(name)
+        try:
+            findings = connector.check()
+        except CrmError as exc:
+            findings = [Finding("error", name, str(exc), fix="check the source's URL and credentials")]
+        finally:
+            connector.close()
+        errors += _print_findings(cli.out, name, findings)
+    return EXIT_FAILED if errors else EXIT_OK
+
+
+def _fields_ensure(cli: Cli) -> int:
+    """The missing write-back fields per source; created (with edit access) only with --apply."""
+    settings = cli.load(cli.args.config)
+    opened = connector_factory(settings)
+    problems = 0
+    for name in settings.sources:
+        connector = opened(name)
+        try:
+            missing = connector.missing_fields(required_fields(settings, name))
+            for spec in missing:
+                verb = "creating" if cli.args.apply else "would create or grant edit access to"
+                cli.out.print(f"{name}: {verb} {spec.object}.{spec.field} ({spec.kind}, label {spec.label!r})")
+            if missing and cli.args.apply:
+                problems += _print_findings(cli.out, name, connector.create_fields(missing))
+            elif missing:
+                problems += len(missing)
+            else:
+                cli.out.print(f"{name}: every write-back field exists and is editable")
+        except CrmError as exc:
+            problems += _print_findings(cli.out, name, [Finding("error", name, str(exc))])
+        finally:
+            connector.close()
+    if problems and not cli.args.apply:
+        cli.out.print("nothing changed; run again with --apply to create the fields")
+    return EXIT_FAILED if problems else EXIT_OK
+
+
+def _print_findings(out: Console, source: str, findings: Sequence[Finding]) -> int:
+    """Print findings; the number of errors."""
+    for finding in findings:
+        fix = f" — fix: {finding.fix}" if finding.fix and finding.level != "ok" else ""
+        out.print(f"{source}: {finding.level.upper():7} {finding.subject}: {finding.message}{fix}", markup=False)
+    return sum(1 for f in findings if f.level == "error")
 
 
 def _demo(cli: Cli) -> int:
@@ -169,6 +257,44 @@ def _demo(cli: Cli) -> int:
                     text.records_table(rows, title="Fields now on the reps' User records in the sandbox")
                 )
     return code
+
+
+def _status(cli: Cli) -> int:
+    settings = cli.load(cli.args.config)
+    store = open_store(settings.store)
+    try:
+        with store.sessions() as session:
+            status = collect_status(session, settings, now=datetime.now(UTC))
+    finally:
+        store.close()
+    text.print_status(cli.out, status)
+    return EXIT_OK
+
+
+def _report(cli: Cli) -> int:
+    settings = cli.load(cli.args.config)
+    store = open_store(settings.store)
+    try:
+        with store.sessions() as session:
+            path = write_report(session, settings, cli.args.output, now=datetime.now(UTC))
+    finally:
+        store.close()
+    cli.out.print(f"report written to {path}")
+    return EXIT_OK
+
+
+def _serve(cli: Cli) -> int:
+    from syncer.scheduler import Worker  # APScheduler and the web server only for this command
+
+    settings = cli.load(cli.args.config)
+    worker = Worker(
+        settings,
+        load=lambda: cli.load(cli.args.config),
+        connectors=connector_factory,
+        clock=lambda: datetime.now(UTC),
+        port=cli.args.port,
+    )
+    return worker.serve_forever()
 
 
 def _db(cli: Cli) -> int:

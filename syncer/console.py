@@ -7,11 +7,14 @@ from decimal import Decimal
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from syncer.cycle import CycleReport
 from syncer.errors import ConfigError
 from syncer.rollup.values import KeyResultValue
+from syncer.status_page import Status
 
 STATUS_STYLE = {"done": "bold green", "on_track": "green", "at_risk": "yellow", "off_track": "red"}
 
@@ -109,3 +112,43 @@ def print_cycle(console: Console, report: CycleReport) -> None:
     console.print(
         f"API calls: {report.api_calls} (retries: {report.retries}); status: {report.status}", highlight=False
     )
+
+
+def print_status(console: Console, status: Status) -> None:
+    """What `okrsync status` prints: scores, key results, per rep, last runs, failed writes."""
+    for objective in status.objectives:
+        score = "—" if objective.score is None else f"{objective.score:.2f}"
+        console.print(f"[bold]{escape(objective.title)}[/bold]  score {score}", highlight=False)
+    totals = [kr.total for o in status.objectives for kr in o.key_results]
+    groups = [g for o in status.objectives for kr in o.key_results for g in kr.groups]
+    console.print(key_result_table(totals, title="Key results", groups=False))
+    if groups:
+        console.print(key_result_table(groups, title="Per rep", groups=True))
+    console.print(_runs_table(status))
+    if status.failed_writes:
+        console.print(_failed_writes_table(status))
+    else:
+        console.print("failed writes: none", highlight=False)
+
+
+def _runs_table(status: Status) -> Table:
+    table = Table(title="Last runs (API usage per run)", title_justify="left")
+    numeric = ("pulled", "written", "rejected", "API calls", "retries")
+    for column in ("run", "started", "status", *numeric, "error"):
+        table.add_column(column, justify="right" if column in numeric else "left")
+    for run in status.runs:
+        c = run.counts
+        counts = (c.pulled, c.written, c.write_errors, c.api_calls, c.retries)
+        started = f"{run.started_at:%Y-%m-%d %H:%M}"
+        table.add_row(str(run.id), started, run.status, *map(str, counts), Text(c.error or ""))
+    return table
+
+
+def _failed_writes_table(status: Status) -> Table:
+    table = Table(title="Failed writes", title_justify="left")
+    for column in ("source", "object", "record", "field", "code", "error", "attempts"):
+        table.add_column(column)
+    for w in status.failed_writes:
+        cells = (w.source, w.object, w.target, w.field, w.error_code or "")
+        table.add_row(*(Text(cell) for cell in cells), Text(w.error or ""), str(w.attempts))
+    return table

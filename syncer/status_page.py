@@ -1,0 +1,258 @@
+"""The status page: objectives, key results, reps, weekly charts, runs and API usage, as HTML.
+
+Server-rendered from the store (no script, no external URL, CSS inline, charts as inline SVG
+from `syncer.charts`). `collect_status` reads what the page, the report and `okrsync status`
+show; the rendering functions only format it. Every text from the store or the YAML is escaped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from html import escape
+
+from sqlalchemy.orm import Session
+
+from syncer import charts
+from syncer.config.models import Objective, Settings
+from syncer.rollup.scoring import objective_scores, progress_start
+from syncer.rollup.values import KeyResultValue
+from syncer.store import snapshots
+from syncer.store.ledger import FailedWrite, failed_writes
+from syncer.store.runs import RunInfo, recent
+
+RECENT_RUNS = 10  # enough to see a pattern of failures without a long page
+
+
+@dataclass(frozen=True, slots=True)
+class KeyResultStatus:
+    """A key result's total, its groups (per rep, team…), and its weekly series."""
+
+    key: str
+    title: str
+    total: KeyResultValue
+    groups: Sequence[KeyResultValue]
+    weeks: Sequence[tuple[date, Decimal | None]]
+    start_value: Decimal  # where progress (and the pace line) counts from
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectiveStatus:
+    key: str
+    title: str
+    score: float | None
+    key_results: Sequence[KeyResultStatus]
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """Everything the status page, the report and `okrsync status` show."""
+
+    generated_at: datetime
+    objectives: Sequence[ObjectiveStatus]
+    runs: Sequence[RunInfo]
+    failed_writes: Sequence[FailedWrite]
+
+
+def collect_status(session: Session, settings: Settings, *, now: datetime) -> Status:
+    """Read the latest values, weekly series, recent runs and failed writes from the store."""
+    values = snapshots.latest_values(session)
+    scores = {s.objective: s.score for s in objective_scores(values, settings)}
+    objectives = [
+        ObjectiveStatus(
+            key=objective.key,
+            title=objective.title or objective.key,
+            score=scores.get(objective.key),
+            key_results=_key_results(session, settings, objective, values),
+        )
+        for objective in settings.objectives
+    ]
+    return Status(
+        generated_at=now,
+        objectives=objectives,
+        runs=recent(session, limit=RECENT_RUNS),
+        failed_writes=failed_writes(session, limit=50),
+    )
+
+
+def _key_results(
+    session: Session, settings: Settings, objective: Objective, values: Sequence[KeyResultValue]
+) -> list[KeyResultStatus]:
+    found = []
+    for kr in objective.key_results:
+        mine = [v for v in values if v.objective == objective.key and v.key_result == kr.key]
+        total = next((v for v in mine if v.is_total), None)
+        if total is None:  # not computed yet (no cycle since it was added to the YAML)
+            continue
+        weeks = snapshots.weekly_series(session, objective.key, kr.key, zone=settings.zone)
+        found.append(
+            KeyResultStatus(
+                key=kr.key,
+                title=kr.title or kr.key,
+                total=total,
+                groups=[v for v in mine if not v.is_total],
+                weeks=weeks,
+                start_value=progress_start(kr.metric.kind, total.direction, total.baseline),
+            )
+        )
+    return found
+
+
+def render_status_page(session: Session, settings: Settings, *, now: datetime) -> str:
+    """The whole status page as one HTML document."""
+    return render_document(collect_status(session, settings, now=now), title="okrsync status")
+
+
+def render_document(status: Status, *, title: str) -> str:
+    """A complete HTML document of `status`; the status page and the report share it."""
+    sections = [
+        f"<h1>{escape(title)}</h1>",
+        f'<p class="generated">as of {escape(_instant(status.generated_at))}</p>',
+        *(_objective(o, today=status.generated_at.date()) for o in status.objectives),
+        _runs_section(status.runs),
+        _usage_section(status.runs),
+        _failed_section(status.failed_writes),
+    ]
+    if not status.objectives or not any(o.key_results for o in status.objectives):
+        sections.insert(2, '<p class="empty">No key results yet: run a cycle (<code>okrsync run</code>).</p>')
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{escape(title)}</title><style>{STYLE}</style></head>"
+        f"<body><main>{''.join(sections)}</main></body></html>\n"
+    )
+
+
+def _objective(objective: ObjectiveStatus, *, today: date) -> str:
+    score = "—" if objective.score is None else f"{objective.score:.2f}"
+    items = "".join(_key_result(objective.key, kr, today=today) for kr in objective.key_results)
+    return (
+        f'<section class="objective" id="{escape(objective.key)}">'
+        f'<h2>{escape(objective.title)} <span class="score">score {score}</span></h2>{items}</section>'
+    )
+
+
+def _key_result(objective: str, kr: KeyResultStatus, *, today: date) -> str:
+    total = kr.total
+    chart = charts.ProgressChart(
+        title=f"{kr.title}: weekly progress against the pace line",
+        period_start=total.period.start,
+        period_end=total.period.end,
+        start_value=kr.start_value,
+        target=total.target,
+        weeks=kr.weeks,
+        today=today,
+    )
+    return (
+        f'<article class="key-result status-{escape(total.status or "none")}" id="{escape(total.key)}">'
+        f"<h3>{escape(kr.title)}</h3>"
+        f'<p class="numbers"><b>{_number(total.value)}</b> of {_number(total.target)} '
+        f"{charts.progress_bar(total.progress, total.status)} {_pct(total)} {_badge(total.status)}"
+        f' <span class="muted">{escape(total.period.start.isoformat())} – '
+        f"{escape(total.period.end.isoformat())}</span></p>"
+        f'<div class="chart">{charts.progress_chart(chart)}</div>{_groups_table(kr.groups)}</article>'
+    )
+
+
+def _groups_table(groups: Sequence[KeyResultValue]) -> str:
+    if not groups:
+        return ""
+    rows = "".join(
+        f"<tr><td>{escape(g.group_key)}</td><td class=num>{_number(g.value)}</td>"
+        f"<td class=num>{_number(g.target)}</td><td>{charts.progress_bar(g.progress, g.status, width=100)} "
+        f"{_pct(g)}</td><td>{_badge(g.status)}</td></tr>"
+        for g in groups
+    )
+    kind = escape(groups[0].group_kind)
+    return (
+        f'<table class="groups"><thead><tr><th>{kind}</th><th>value</th><th>target</th>'
+        f"<th>progress</th><th>status</th></tr></thead><tbody>{rows}</tbody></table>"
+    )
+
+
+def _runs_section(last: Sequence[RunInfo]) -> str:
+    rows = "".join(
+        f'<tr class="run-{escape(r.status)}"><td>{r.id}</td><td>{escape(_instant(r.started_at))}</td>'
+        f"<td>{escape(r.status)}</td><td>{escape(r.sources)}</td><td class=num>{r.counts.pulled}</td>"
+        f"<td class=num>{r.counts.written}</td><td class=num>{r.counts.write_errors}</td>"
+        f'<td class="error">{escape(_run_errors(r))}</td></tr>'
+        for r in last
+    )
+    return (
+        '<section id="runs"><h2>Last runs</h2><table><thead><tr><th>run</th><th>started</th>'
+        "<th>status</th><th>sources</th><th>pulled</th><th>written</th><th>rejected</th>"
+        f"<th>errors</th></tr></thead><tbody>{rows}</tbody></table></section>"
+    )
+
+
+def _run_errors(run: RunInfo) -> str:
+    write_errors = run.counts.details.get("write_errors") or []
+    return "; ".join([*([run.counts.error] if run.counts.error else []), *map(str, write_errors[:3])])
+
+
+def _usage_section(last: Sequence[RunInfo]) -> str:
+    oldest_first = list(reversed(last))
+    bars = [(f"#{r.id}", float(r.counts.api_calls)) for r in oldest_first]
+    rows = "".join(
+        f"<tr><td>{r.id}</td><td class=num>{r.counts.api_calls}</td><td class=num>{r.counts.retries}</td></tr>"
+        for r in last
+    )
+    return (
+        '<section id="api-usage"><h2>API usage</h2>'
+        f'<div class="chart">{charts.bar_chart("API calls per run", bars)}</div>'
+        "<table><thead><tr><th>run</th><th>API calls</th><th>retries</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table></section>"
+    )
+
+
+def _failed_section(failed: Sequence[FailedWrite]) -> str:
+    if not failed:
+        return '<section id="failed-writes"><h2>Failed writes</h2><p class="muted">none</p></section>'
+    rows = "".join(
+        f"<tr><td>{escape(f.source)}</td><td>{escape(f.object)}</td><td>{escape(f.target)}</td>"
+        f"<td>{escape(f.field)}</td><td>{escape(f.error_code or '')}</td><td>{escape(f.error or '')}</td>"
+        f"<td class=num>{f.attempts}</td></tr>"
+        for f in failed
+    )
+    return (
+        '<section id="failed-writes"><h2>Failed writes</h2><table><thead><tr><th>source</th>'
+        "<th>object</th><th>record</th><th>field</th><th>code</th><th>error</th><th>attempts</th>"
+        f"</tr></thead><tbody>{rows}</tbody></table></section>"
+    )
+
+
+def _badge(status: str | None) -> str:
+    label = (status or "no status").replace("_", " ")
+    return f'<span class="badge" style="background:{charts.status_colour(status)}">{escape(label)}</span>'
+
+
+def _pct(value: KeyResultValue) -> str:
+    return "" if value.progress_pct is None else f"{value.progress_pct:.1f} %"
+
+
+def _number(value: Decimal | None) -> str:
+    if value is None:
+        return "—"
+    return escape(f"{value:,.0f}" if value == value.to_integral_value() else f"{value:,.2f}")
+
+
+def _instant(when: datetime) -> str:
+    return when.strftime("%Y-%m-%d %H:%M UTC") if when.utcoffset() is not None else when.isoformat()
+
+
+STYLE = """
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1f2328;background:#f6f8fa;margin:0}
+main{max-width:960px;margin:0 auto;padding:24px}
+h1{margin:0 0 4px}h2{margin:28px 0 8px;font-size:20px}h3{margin:0 0 6px;font-size:16px}
+.objective,section{background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:16px;margin:16px 0}
+.key-result{border-top:1px solid #eaeef2;padding:12px 0}
+.score{font-size:14px;font-weight:normal;color:#57606a;margin-left:8px}
+.badge{color:#fff;border-radius:10px;padding:1px 8px;font-size:12px}
+.muted,.generated{color:#57606a}.numbers svg{vertical-align:middle}
+table{border-collapse:collapse;width:100%;margin-top:8px}
+th,td{border-bottom:1px solid #eaeef2;padding:4px 8px;text-align:left;vertical-align:top}
+td.num{text-align:right;font-variant-numeric:tabular-nums}
+td.error{color:#cf222e}.chart svg{max-width:100%;height:auto}
+"""
