@@ -30,4 +30,6 @@ def open_connector(
 
             return SalesforceConnector(name, source, writeback=writeback, sleep=sleep)
         case HubSpotSource():
-            raise NotImplementedError("HubSpot connector: see issue #3")
+            from connectors.hubspot import HubSpotConnector
+
+            return HubSpotConnector(name, source, writeback=writeback, sleep=sleep)

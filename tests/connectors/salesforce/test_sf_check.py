@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 import responses
 
 from connectors import open_connector
@@ -103,10 +102,12 @@ def test_open_connector_builds_the_salesforce_connector_without_a_call(rsps: res
     connector.close()
 
 
-def test_open_connector_says_hubspot_is_not_there_yet() -> None:
+def test_open_connector_picks_the_connector_by_the_source_kind() -> None:
     source = HubSpotSource.model_validate(
         {"kind": "hubspot", "auth": {"method": "private_app", "access_token": "t"}, "streams": {"deals": {}}}
     )
+    connector = open_connector("hub", source)
 
-    with pytest.raises(NotImplementedError, match="issue #3"):
-        open_connector("hub", source)
+    assert type(connector).__name__ == "HubSpotConnector"
+    assert connector.source == "hub"
+    connector.close()

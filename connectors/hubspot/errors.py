@@ -1,0 +1,122 @@
+"""HubSpot failures → okrsync errors: `translated()` at every call site, `classify()` the table.
+
+Each hubspot-api-client sub-package defines its own `ApiException` (CRM-API-NOTES §4.4), so the
+boundary catches every one of them. `classify()` is pure: it never refreshes, sleeps or logs.
+Messages carry the source, operation, status, HubSpot category; never headers, tokens or bodies.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+import urllib3
+from hubspot.crm.objects.exceptions import ApiException as ObjectsApiException
+from hubspot.crm.owners.exceptions import ApiException as OwnersApiException
+from hubspot.crm.pipelines.exceptions import ApiException as PipelinesApiException
+from hubspot.crm.properties.exceptions import ApiException as PropertiesApiException
+from hubspot.crm.schemas.exceptions import ApiException as SchemasApiException
+from hubspot.oauth.exceptions import ApiException as OAuthApiException
+
+from syncer.errors import (
+    AuthExpiredError,
+    CrmError,
+    QuotaExhaustedError,
+    RejectedRequestError,
+    TransientCrmError,
+)
+
+API_EXCEPTIONS = (
+    ObjectsApiException,
+    OwnersApiException,
+    PipelinesApiException,
+    PropertiesApiException,
+    SchemasApiException,
+    OAuthApiException,
+)
+MESSAGE_LIMIT = 300
+# 423 Locked (wait ≥ 2 s), 477 migration, 408 timeout: all worth another try (CRM-API-NOTES §3.3).
+TRANSIENT_STATUSES = frozenset({408, 423, 429, 477})
+# Seconds to wait on a 429 without Retry-After, by policy (CRM-API-NOTES §3.7, the Node SDK's values).
+POLICY_WAIT_SECONDS = {"TEN_SECONDLY_ROLLING": 10.0, "SECONDLY": 1.0}
+LOCKED_WAIT_SECONDS = 2.0  # 423: "the lock lasts 2 s" (CRM-API-NOTES §3.3)
+# Retry-After above this is read as milliseconds: HubSpot documents both units (§3.7).
+RETRY_AFTER_MS_THRESHOLD = 1_000.0
+
+
+def classify(source: str, status: int, *, body: Any, headers: Mapping[str, str], operation: str) -> CrmError:
+    """The okrsync error for one failed HubSpot response (status, JSON body, headers)."""
+    fields = body if isinstance(body, Mapping) else {}
+    category = _text(fields.get("category")) or _text(fields.get("errorType"))
+    text = failure_text(operation, _text(fields.get("message")))
+    if status == 401:
+        return AuthExpiredError(text, source=source, status=status, code=category)
+    if status == 429 and fields.get("policyName") == "DAILY":
+        return QuotaExhaustedError(
+            f"{text}; the portal's daily API limit is used up (it resets at the portal's midnight), "
+            "the source stops for this run",
+            source=source,
+            status=status,
+            code="DAILY",
+        )
+    if status in TRANSIENT_STATUSES or status >= 500:
+        wait = retry_after_seconds(headers)
+        if wait is None and status == 429:
+            wait = POLICY_WAIT_SECONDS.get(_text(fields.get("policyName")) or "", 1.0)
+        if wait is None and status == 423:
+            wait = LOCKED_WAIT_SECONDS
+        code = _text(fields.get("policyName")) or category
+        return TransientCrmError(text, source=source, status=status, code=code, retry_after=wait)
+    return RejectedRequestError(text, source=source, status=status, code=category)
+
+
+def failure_text(operation: str, message: str | None) -> str:
+    """'search deals failed: <message>', the message flattened and cut short."""
+    flat = re.sub(r"\s+", " ", message or "").strip()
+    if len(flat) > MESSAGE_LIMIT:
+        flat = flat[: MESSAGE_LIMIT - 1] + "…"
+    return f"{operation} failed" + (f": {flat}" if flat else "")
+
+
+def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
+    """Seconds from Retry-After; a large value is read as milliseconds (CRM-API-NOTES §3.7)."""
+    value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
+    try:
+        seconds = max(float(value), 0.0) if value is not None else None
+    except ValueError:
+        return None  # an HTTP date: the exponential backoff is close enough
+    if seconds is not None and seconds >= RETRY_AFTER_MS_THRESHOLD:
+        return seconds / 1000.0
+    return seconds
+
+
+def parse_body(raw: object) -> Any:
+    """The JSON of an error or response body (bytes or str); None when it is not JSON."""
+    try:
+        return json.loads(raw) if isinstance(raw, (bytes, str)) and raw else None
+    except ValueError:
+        return None
+
+
+@contextmanager
+def translated(source: str, operation: str) -> Iterator[None]:
+    """Turn every hubspot sub-package's ApiException and urllib3 errors into okrsync errors."""
+    try:
+        yield
+    except API_EXCEPTIONS as exc:
+        status = exc.status or 0
+        headers = dict(exc.headers or {})
+        if status == 0:  # the client's own wrapper for SSL and connection problems (rest.py)
+            raise TransientCrmError(f"{operation} failed: {exc.reason}", source=source) from exc
+        raise classify(
+            source, status, body=parse_body(exc.body), headers=headers, operation=operation
+        ) from exc
+    except urllib3.exceptions.HTTPError as exc:  # timeouts, resets, retries exhausted
+        raise TransientCrmError(f"{operation} failed: {type(exc).__name__}", source=source) from exc
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
