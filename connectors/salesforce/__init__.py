@@ -10,13 +10,13 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from connectors.salesforce import checks, mapping, soql, write
+from connectors.salesforce import checks, mapping, provisioning, soql, write
 from connectors.salesforce.client import REQUEST_TIMEOUT, OrgClient
 from connectors.salesforce.mapping import ObjectDescription
 from syncer.config.models import KeyedTarget, OwnerTarget, SalesforceSource
-from syncer.contract import ApiUsage, Cursor, Finding, OwnerPage, Page, WriteItem, WriteResult
+from syncer.contract import ApiUsage, Cursor, FieldSpec, Finding, OwnerPage, Page, WriteItem, WriteResult
 from syncer.errors import RejectedRequestError
 from syncer.records import StreamName
 
@@ -45,6 +45,7 @@ class SalesforceConnector:
         self._config = config
         self._writeback = tuple(target for target in writeback if target.source == source)
         self._client = OrgClient(source, config, sleep=sleep)
+        self._sleep = sleep
         self._descriptions: dict[str, ObjectDescription] = {}
 
     def pull_owners(self) -> Iterator[OwnerPage]:
@@ -65,13 +66,16 @@ class SalesforceConnector:
         if since is not None and since.modified_at >= bound:
             return  # nothing can be in the window; never move the cursor back
         plan = self._plan(stream)
+        start = soql.with_lookback(since, timedelta(seconds=self._config.lookback_seconds))
         cursor = since
-        query = soql.pull_query(plan, since=since, until=bound)
+        query = soql.pull_query(plan, since=start, until=bound)
         for raw in self._client.iter_query_pages(query, include_deleted=True):
-            rows = [row for row in raw.rows if mapping.is_unread(row, plan.row_map, since)]
+            rows = [row for row in raw.rows if mapping.is_unread(row, plan.row_map, start)]
             page = mapping.to_page(self.source, stream, rows, plan.row_map, start=cursor)
             if raw.next_url is None:  # the whole window is read
                 page = replace(page, cursor=Cursor(modified_at=bound))
+            elif cursor is not None and page.cursor is not None and _before(page.cursor, cursor):
+                page = replace(page, cursor=cursor)  # rows of the overlap never move the cursor back
             cursor = page.cursor
             log.info(
                 "pulled page",
@@ -85,7 +89,23 @@ class SalesforceConnector:
             yield page
 
     def write(self, items: Sequence[WriteItem]) -> list[WriteResult]:
-        """One result per item, in order; a batch Salesforce refuses as a whole fails its items."""
+        """One result per item, in order; a batch Salesforce refuses as a whole fails its items.
+
+        Records refused with a retryable code (UNABLE_TO_LOCK_ROW, …) are sent again, alone, after
+        a backoff; the others keep their error and wait for the next cycle.
+        """
+        results = self._write_once(items)
+        for wait in write.RETRY_WAITS_SECONDS:
+            again = [i for i, result in enumerate(results) if result.retryable]
+            if not again:
+                break
+            log.info("retrying writes", extra={"source": self.source, "records": len(again), "wait": wait})
+            self._sleep(wait)
+            for i, result in zip(again, self._write_once([items[i] for i in again]), strict=True):
+                results[i] = result
+        return results
+
+    def _write_once(self, items: Sequence[WriteItem]) -> list[WriteResult]:
         batches, results = write.plan_batches(items)
         for batch in batches:
             try:
@@ -111,6 +131,70 @@ class SalesforceConnector:
             if description is not None:
                 findings += checks.writeback_findings(target, description)
         return findings
+
+    def missing_fields(self, specs: Sequence[FieldSpec]) -> list[FieldSpec]:
+        """Specs whose field is absent, of a type that cannot hold the value, or not editable."""
+        return [
+            spec
+            for spec in specs
+            if not provisioning.fits(spec, info := self._describe(spec.object).field(spec.field))
+            or not (info and info.updateable)
+        ]
+
+    def create_fields(self, specs: Sequence[FieldSpec]) -> list[Finding]:
+        """Create the absent fields (Tooling API) and grant the integration user edit access to all."""
+        findings: list[Finding] = []
+        for spec in specs:
+            if self._describe(spec.object).field(spec.field) is not None:
+                continue
+            body = provisioning.field_metadata(spec)
+            try:
+                self._client.call("create field", provisioning.create_field_request(body))
+            except RejectedRequestError as exc:
+                findings.append(
+                    Finding("error", f"{spec.object}.{spec.field}", str(exc), fix=checks.CREATE_FIX)
+                )
+                continue
+            findings.append(
+                Finding("ok", f"{spec.object}.{spec.field}", f"created ({body['Metadata']['type']})")
+            )
+        granted = [
+            s
+            for s in specs
+            if not any(f.subject == f"{s.object}.{s.field}" and f.level == "error" for f in findings)
+        ]
+        if granted:
+            findings += self._grant_edit(granted)
+        self._descriptions.clear()  # describe again: the fields and their access changed
+        return findings
+
+    def _grant_edit(self, specs: Sequence[FieldSpec]) -> list[Finding]:
+        set_id = self._client.call(
+            "create permission set",
+            provisioning.create_record_request(
+                "PermissionSet", {"Name": provisioning.PERMISSION_SET, "Label": "okrsync write-back"}
+            ),
+        )
+        for spec in specs:
+            body = provisioning.field_permission(set_id, spec)
+            self._client.call(
+                "grant field access", provisioning.create_record_request("FieldPermissions", body)
+            )
+        user_id = self._client.user_id
+        if user_id is None:  # a static token does not say whose it is
+            return [
+                Finding(
+                    "warning",
+                    provisioning.PERMISSION_SET,
+                    "permission set created but not assigned",
+                    fix="assign the okrsync_writeback permission set to the integration user",
+                )
+            ]
+        assignment = {"PermissionSetId": set_id, "AssigneeId": user_id}
+        self._client.call(
+            "assign permission set", provisioning.create_record_request("PermissionSetAssignment", assignment)
+        )
+        return [Finding("ok", provisioning.PERMISSION_SET, f"edit access granted on {len(specs)} fields")]
 
     def usage(self) -> ApiUsage:
         """Calls and retries of this connector, and the org's used/max from Sforce-Limit-Info."""
@@ -162,3 +246,7 @@ class SalesforceConnector:
         except RejectedRequestError as exc:
             findings.append(checks.describe_finding(object_name, exc))
             return None
+
+
+def _before(cursor: Cursor, other: Cursor) -> bool:
+    return (cursor.modified_at, cursor.last_id or "") < (other.modified_at, other.last_id or "")

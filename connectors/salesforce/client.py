@@ -23,7 +23,7 @@ from connectors.salesforce.mapping import QueryResult, to_query_result
 from connectors.salesforce.soql import query_options
 from syncer.config.models import AccessToken, ClientCredentials, JwtBearer, Password, SalesforceSource
 from syncer.contract import ApiUsage
-from syncer.errors import AuthExpiredError, AuthFailedError, TransientCrmError
+from syncer.errors import AuthExpiredError, AuthFailedError, QuotaExhaustedError, TransientCrmError
 from syncer.retry import crm_calls
 
 if TYPE_CHECKING:
@@ -138,7 +138,9 @@ class OrgClient:
         self._session.hooks["response"].append(self._remember_headers)
         self._last_headers: dict[str, str] = {}
         self._sf: Salesforce | None = None
+        self.user_id: str | None = None  # the integration user, once a token names it
         self._calls = 0
+        self._counted = 0  # calls that count against the org's allocation (not token requests)
         self._retries = 0
         self._org: Usage | None = None
 
@@ -175,14 +177,36 @@ class OrgClient:
     def _attempt(self, operation: str, request: Callable[[Salesforce], T]) -> T:
         sf = self._connected()
         for attempt in crm_calls(sleep=self._sleep, on_retry=self._count_retry):
+            self._check_budget(operation)
             with attempt, translated(self.source, operation, headers=self._last_headers):
                 self._calls += 1
+                self._counted += 1
                 result = request(sf)
                 # simple-salesforce parses Sforce-Limit-Info into api_usage (CRM-API-NOTES §1.6).
                 usage = sf.api_usage.get("api-usage")
                 self._org = usage if isinstance(usage, Usage) else self._org
                 return result
         raise AssertionError("unreachable: crm_calls re-raises the last error")
+
+    def _check_budget(self, operation: str) -> None:
+        """QuotaExhaustedError before a call that would pass this run's share of the daily allocation.
+
+        The allocation is read from the last Sforce-Limit-Info (§1.6); token requests do not count
+        against it. Nothing is known before the first response, so the first call always goes.
+        """
+        org = self._org
+        if org is None or not org.total:
+            return
+        allowed = int(org.total * self._config.api_budget_share)
+        if self._counted < allowed and org.used < org.total:
+            return
+        raise QuotaExhaustedError(
+            f"{operation} not sent: this run used {self._counted} API calls, its budget is {allowed} "
+            f"({self._config.api_budget_share:.0%} of the org's daily {org.total}; the org has used "
+            f"{org.used}); the source stops here and resumes next run. Raise api_budget_share to allow more",
+            source=self.source,
+            code="API_BUDGET_SPENT",
+        )
 
     def _connected(self) -> Salesforce:
         if self._sf is None:
@@ -216,6 +240,8 @@ class OrgClient:
         fields = body if isinstance(body, dict) else {}
         token = fields.get("access_token")
         if response.status_code == 200 and isinstance(token, str) and token:
+            identity = fields.get("id")  # …/id/{org id}/{user id} (CRM-API-NOTES §1.8)
+            self.user_id = identity.rstrip("/").rsplit("/", 1)[-1] if isinstance(identity, str) else None
             return token
         error, description = fields.get("error"), fields.get("error_description")
         raise classify_token(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from simple_salesforce.format import format_soql
 
@@ -225,6 +225,18 @@ def pull_query(plan: QueryPlan, *, since: Cursor | None, until: datetime) -> str
         f"SELECT {', '.join(plan.select)} FROM {plan.object} WHERE {' AND '.join(conditions)} "
         f"ORDER BY {modified}, {record_id}"
     )
+
+
+def with_lookback(since: Cursor | None, lookback: timedelta) -> Cursor | None:
+    """Where an incremental pull starts: `lookback` before the cursor, inclusive.
+
+    A transaction can commit after rows stamped later were read, so its rows carry a
+    SystemModstamp behind the cursor; re-reading a few minutes catches them (CRM-API-NOTES §1.2,
+    Airbyte uses 600 s). Rows read twice are upserted again, and the store keeps equal copies.
+    """
+    if since is None or not lookback:
+        return since
+    return Cursor(modified_at=since.modified_at - lookback)
 
 
 def owners_query(plan: QueryPlan) -> str:

@@ -50,6 +50,14 @@ class ApiResponse:
 
 
 @dataclass(slots=True)
+class Permissions:
+    """Permission sets: the fields each grants edit access to, and which are assigned to whom."""
+
+    grants: dict[str, set[tuple[str, str]]] = field(default_factory=dict)
+    assigned: set[tuple[str, str]] = field(default_factory=set)  # (permission set id, user id)
+
+
+@dataclass(slots=True)
 class SandboxState:
     """Everything the routes read and change."""
 
@@ -60,3 +68,4 @@ class SandboxState:
     log: RequestLog
     faults: FaultPlan
     cursors: QueryCursors
+    permissions: Permissions = field(default_factory=lambda: Permissions())

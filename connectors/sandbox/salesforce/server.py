@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from connectors.sandbox.salesforce import collections_api, describe, query_api, sobjects_api
+from connectors.sandbox.salesforce import collections_api, describe, query_api, sobjects_api, tooling_api
 from connectors.sandbox.salesforce.errors import ApiError, not_found
 from connectors.sandbox.salesforce.exchange import ApiRequest, ApiResponse, SandboxState
 from connectors.sandbox.salesforce.request_log import LoggedRequest, redact_form, redact_headers
@@ -62,6 +62,13 @@ ROUTES: list[tuple[str, re.Pattern[str], str, Handler]] = [
         ("GET", r"sobjects", "describe_global", describe.describe_global),
         ("GET", rf"sobjects/{_OBJECT}/describe", "describe", describe.describe_object),
         ("GET", rf"sobjects/{_OBJECT}", "sobject_info", describe.object_info),
+        ("POST", r"tooling/sobjects/CustomField", "tooling_create_field", tooling_api.create_field),
+        (
+            "POST",
+            r"sobjects/(?P<object>PermissionSet|FieldPermissions|PermissionSetAssignment)",
+            "permission_create",
+            tooling_api.create_permission_record,
+        ),
         ("POST", rf"sobjects/{_OBJECT}", "sobject_create", sobjects_api.create_record),
         ("GET", rf"sobjects/{_OBJECT}/{_ID}", "sobject_get", sobjects_api.get_record),
         ("PATCH", rf"sobjects/{_OBJECT}/{_ID}", "sobject_update", sobjects_api.update_record),

@@ -38,6 +38,7 @@ def make_source(**overrides: Any) -> SalesforceSource:
             "calls": {"object": "Task", "where": "TaskSubtype = 'Call'"},
             "renewals": {"object": "Opportunity", "where": "Type = 'Renewal'"},
         },
+        "lookback_seconds": 0,  # exact resumes; the overlap window has its own tests
     }
     data.update(overrides)
     return SalesforceSource.model_validate(data)

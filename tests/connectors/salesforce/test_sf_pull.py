@@ -104,6 +104,40 @@ def test_cursor_without_an_id_is_inclusive(
     assert "WHERE SystemModstamp >= 2026-10-01T09:00:00+00:00 AND " in soql_of(org.calls[-1])
 
 
+def test_look_back_window_rereads_rows_before_the_cursor_and_keeps_the_cursor(
+    org: responses.RequestsMock, waits: list[float]
+) -> None:
+    rows = [
+        sf_opportunity(Id="006L", SystemModstamp="2026-10-01T08:58:00.000+0000"),  # committed late
+        sf_opportunity(Id="006N", SystemModstamp="2026-10-01T09:01:00.000+0000"),
+    ]
+    org.get(f"{API}/queryAll/", json=query_page(rows, next_url=NEXT))
+    org.get(f"{HOST}{NEXT}", json=query_page([]))
+    connector = SalesforceConnector("sfdc", make_source(lookback_seconds=600), sleep=waits.append)
+    since = Cursor(datetime(2026, 10, 1, 9, tzinfo=UTC), "006B")
+
+    pages = pulled(connector, since=since)
+
+    assert [r.id for r in pages[0].records] == ["006L", "006N"]
+    assert "WHERE SystemModstamp >= 2026-10-01T08:50:00+00:00 AND " in soql_of(org.calls[2])
+    assert pages[0].cursor == Cursor(datetime(2026, 10, 1, 9, 1, tzinfo=UTC), "006N")
+
+
+def test_look_back_page_of_old_rows_never_moves_the_cursor_back(
+    org: responses.RequestsMock, waits: list[float]
+) -> None:
+    old = [sf_opportunity(Id="006L", SystemModstamp="2026-10-01T08:58:00.000+0000")]
+    org.get(f"{API}/queryAll/", json=query_page(old, next_url=NEXT))
+    org.get(f"{HOST}{NEXT}", json=query_page([]))
+    connector = SalesforceConnector("sfdc", make_source(lookback_seconds=600), sleep=waits.append)
+    since = Cursor(datetime(2026, 10, 1, 9, tzinfo=UTC), "006B")
+
+    pages = pulled(connector, since=since)
+
+    assert pages[0].cursor == since
+    assert pages[-1].cursor == Cursor(UNTIL.replace(microsecond=0))
+
+
 def test_window_already_read_makes_no_call(
     rsps: responses.RequestsMock, sf_connector: SalesforceConnector
 ) -> None:

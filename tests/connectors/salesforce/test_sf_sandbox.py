@@ -119,13 +119,29 @@ def test_pull_owners_reads_every_user(sb: SalesforceSandbox, connector: Connecto
     assert all(o.email == (o.email or "").lower() and o.record_id == o.id for o in owners)
 
 
-def test_resuming_from_a_page_cursor_reads_the_rest_exactly_once(connector: Connector) -> None:
+def test_resuming_from_a_page_cursor_reads_the_rest_exactly_once(sb: SalesforceSandbox) -> None:
+    connector = open_connector("sfdc", sandbox_source(sb, lookback_seconds=0))
     full = list(connector.pull("calls", since=None, until=NOW))
     assert len(full) >= 2, "the sample org should hold more than one page of calls"
 
     resumed = list(connector.pull("calls", since=full[0].cursor, until=NOW))
 
     assert ids(resumed) == ids(full[1:])
+
+
+def test_resuming_rereads_the_look_back_window_without_moving_the_cursor_back(
+    connector: Connector,
+) -> None:
+    full = list(connector.pull("calls", since=None, until=NOW))
+    since = full[0].cursor
+    assert since is not None
+
+    resumed = list(connector.pull("calls", since=since, until=NOW))
+
+    window_start = since.modified_at - timedelta(seconds=300)  # the default look-back
+    stamps = {r.id: r.modified_at for page in full for r in page.records}
+    assert set(ids(resumed)) == {i for i, at in stamps.items() if at >= window_start}
+    assert all(page.cursor and page.cursor.modified_at >= since.modified_at for page in resumed)
 
 
 def test_second_cycle_without_changes_reads_nothing(sb: SalesforceSandbox, connector: Connector) -> None:
@@ -173,9 +189,11 @@ def test_write_to_user_fields_and_read_them_back(sb: SalesforceSandbox, connecto
     assert sb.requests.count(kind="composite_update") == 1
 
 
-def test_write_keeps_going_past_a_locked_row(sb: SalesforceSandbox, connector: Connector) -> None:
+def test_write_keeps_going_past_a_locked_row(
+    sb: SalesforceSandbox, connector: Connector, waits: list[float]
+) -> None:
     locked, free = [u["Id"] for u in sb.org.records("User") if u["IsActive"]][2:4]
-    sb.reject_writes({locked: "UNABLE_TO_LOCK_ROW"})
+    sb.reject_writes({locked: "UNABLE_TO_LOCK_ROW"}, times=None)
 
     results = connector.write([WriteItem("User", user, {"Q_Calls__c": 12}) for user in (locked, free)])
 
@@ -184,6 +202,26 @@ def test_write_keeps_going_past_a_locked_row(sb: SalesforceSandbox, connector: C
         (True, None, False),
     ]
     assert (sb.org.get("User", free) or {})["Q_Calls__c"] == 12
+    assert waits == [1.0, 4.0, 15.0]  # retried alone in this run, then left for the next cycle
+    assert sb.requests.count(kind="composite_update") == 4
+
+
+def test_row_lock_that_clears_is_written_in_the_same_run(
+    sb: SalesforceSandbox, connector: Connector, waits: list[float]
+) -> None:
+    users = [u["Id"] for u in sb.org.records("User") if u["IsActive"]][2:5]
+    sb.reject_writes({users[0]: "UNABLE_TO_LOCK_ROW", users[1]: "FIELD_CUSTOM_VALIDATION_EXCEPTION"})
+
+    results = connector.write([WriteItem("User", user, {"Q_Calls__c": 31}) for user in users])
+
+    assert [(r.ok, r.error_code) for r in results] == [
+        (True, None),
+        (False, "FIELD_CUSTOM_VALIDATION_EXCEPTION"),
+        (True, None),
+    ]
+    assert (sb.org.get("User", users[0]) or {})["Q_Calls__c"] == 31
+    assert waits == [1.0]
+    assert sb.requests.count(kind="composite_update") == 2
 
 
 def test_upsert_creates_then_updates_key_result_records(sb: SalesforceSandbox, connector: Connector) -> None:
@@ -200,7 +238,39 @@ def test_upsert_creates_then_updates_key_result_records(sb: SalesforceSandbox, c
     assert sb.requests.count(kind="composite_upsert") == 2
 
 
-def test_token_expiry_mid_pull_reauthenticates_once(sb: SalesforceSandbox, connector: Connector) -> None:
+def auth_settings(sb: SalesforceSandbox, method: str, key_file: Path) -> dict[str, str]:
+    """The `auth:` block of each OAuth flow against the sandbox (its login URL is the org's)."""
+    key_file.write_bytes(sb.jwt_private_key_pem)
+    return {
+        "client_credentials": {
+            "method": "client_credentials",
+            "client_id": sb.client_id,
+            "client_secret": sb.client_secret,
+        },
+        "jwt": {
+            "method": "jwt",
+            "client_id": sb.client_id,
+            "username": sb.username,
+            "private_key_file": str(key_file),
+            "login_url": sb.instance_url,
+        },
+        "password": {
+            "method": "password",
+            "username": sb.username,
+            "password": sb.password,
+            "security_token": sb.security_token,
+            "client_id": sb.client_id,
+            "client_secret": sb.client_secret,
+            "login_url": sb.instance_url,
+        },
+    }[method]
+
+
+@pytest.mark.parametrize("method", ["client_credentials", "jwt", "password"])
+def test_token_expiry_mid_pull_reauthenticates_once(
+    sb: SalesforceSandbox, tmp_path: Path, method: str
+) -> None:
+    connector = open_connector("sfdc", sandbox_source(sb, auth=auth_settings(sb, method, tmp_path / "k.pem")))
     pages = connector.pull("calls", since=None, until=NOW)
     first = next(pages)
     sb.expire_tokens()
@@ -289,6 +359,21 @@ def test_exhausted_api_allocation_stops_the_source(sb: SalesforceSandbox, connec
         list(connector.pull("renewals", since=None, until=NOW))
 
     assert sb.requests.count(kind="query") <= 1
+
+
+def test_run_stops_before_passing_its_share_of_the_daily_allocation(sb: SalesforceSandbox) -> None:
+    sb.set_api_limit(max=40, used=10)  # a 10 % share: 4 calls this run
+    crm = open_connector("sfdc", sandbox_source(sb, page_size=200))
+    pages = crm.pull("calls", since=None, until=NOW)
+
+    read = [next(pages) for _ in range(3)]  # describe + query + 2 queryMore
+    with pytest.raises(QuotaExhaustedError, match=r"budget is 4 \(10% of the org's daily 40") as raised:
+        next(pages)
+
+    assert len(ids(read)) == 600
+    assert raised.value.code == "API_BUDGET_SPENT"
+    assert sb.api_usage == (14, 40)  # the fifth counted call was never sent
+    assert crm.usage().calls == 5  # 4 counted calls and the token request
 
 
 def test_usage_reports_the_org_allocation(sb: SalesforceSandbox, connector: Connector) -> None:

@@ -10,7 +10,7 @@ import pytest
 import responses
 
 from connectors.salesforce import SalesforceConnector
-from connectors.salesforce.write import to_json_value
+from connectors.salesforce.write import RETRY_WAITS_SECONDS, to_json_value
 from syncer.contract import WriteItem, WriteResult
 from syncer.errors import QuotaExhaustedError
 from tests.connectors.salesforce.builders import API, save_result, sf_error
@@ -27,7 +27,7 @@ def user_item(n: int, **fields: object) -> WriteItem:
 
 
 def test_updates_go_in_calls_of_200_and_results_stay_in_order(
-    org: responses.RequestsMock, sf_connector: SalesforceConnector
+    org: responses.RequestsMock, sf_connector: SalesforceConnector, waits: list[float]
 ) -> None:
     items = [user_item(n) for n in range(450)]
     for chunk in (items[:200], items[200:400], items[400:]):
@@ -38,11 +38,15 @@ def test_updates_go_in_calls_of_200_and_results_stay_in_order(
             )
             saved[4] = save_result(None, code="INVALID_FIELD_FOR_INSERT_UPDATE", message="not editable")
         org.patch(COLLECTIONS, json=saved)
+    locked = save_result(None, code="UNABLE_TO_LOCK_ROW", message="unable to obtain exclusive access")
+    for _ in RETRY_WAITS_SECONDS:  # the lock outlasts every retry of this run
+        org.patch(COLLECTIONS, json=[locked])
 
     results = sf_connector.write(items)
 
     writes = [c for c in org.calls if c.request.method == "PATCH"]
-    assert [len(body_of(c)["records"]) for c in writes] == [200, 200, 50]  # type: ignore[arg-type]
+    assert [len(body_of(c)["records"]) for c in writes] == [200, 200, 50, 1, 1, 1]  # type: ignore[arg-type]
+    assert waits == list(RETRY_WAITS_SECONDS)
     assert all(body_of(c)["allOrNone"] is False for c in writes)
     assert len(results) == 450
     assert results[3] == WriteResult(
