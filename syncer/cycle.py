@@ -18,7 +18,7 @@ from syncer.errors import CrmError
 from syncer.pull import SourceResult, pull_source
 from syncer.rollup import compute_key_results
 from syncer.rollup.values import KeyResultValue
-from syncer.store import runs, snapshots
+from syncer.store import lease, runs, snapshots
 from syncer.store.database import Store
 from syncer.writeback import PushResult, plan_writes, push
 
@@ -71,7 +71,23 @@ def run_cycle(
     clock: Callable[[], datetime],
     options: CycleOptions = CycleOptions(),
 ) -> CycleReport:
-    """Run one cycle and record it in the runs table; CRM failures are reported, not raised."""
+    """Run one cycle and record it in the runs table; CRM failures are reported, not raised.
+
+    Holds the store's cycle lease throughout: raises LeaseHeldError, touching nothing, when
+    another worker is running a cycle on the same store.
+    """
+    with lease.hold(store, clock=clock):
+        return _run_leased(settings, store, open_connector, clock=clock, options=options)
+
+
+def _run_leased(
+    settings: Settings,
+    store: Store,
+    open_connector: Callable[[str], Connector],
+    *,
+    clock: Callable[[], datetime],
+    options: CycleOptions,
+) -> CycleReport:
     names = [n for n in settings.sources if options.sources is None or n in options.sources]
     # Whole seconds: SOQL datetime literals carry no fraction, so a pull's upper bound and the
     # cursor it leaves must be the same second-aligned instant.
@@ -79,6 +95,7 @@ def run_cycle(
     with store.sessions.begin() as session:
         run_id = runs.start(session, names, now=started)
     report = CycleReport(run_id=run_id, started_at=started)
+    log.info("cycle started", extra={"run_id": run_id, "sources": ",".join(names)})
     connectors: dict[str, Connector] = {}
     try:
         for name in names:
@@ -156,3 +173,32 @@ def _finish(store: Store, report: CycleReport, now: datetime) -> None:
     )
     with store.sessions.begin() as session:
         runs.finish(session, report.run_id, counts, now=now)
+    _log_finished(report, counts, now)
+
+
+def _log_finished(report: CycleReport, counts: runs.RunCounts, now: datetime) -> None:
+    for pulled in report.pulls:
+        for stream in pulled.streams:
+            log.info(
+                "stream pulled",
+                extra={
+                    "run_id": report.run_id,
+                    "source": pulled.source,
+                    "stream": stream.stream,
+                    "received": stream.received,
+                    "changed": stream.changed,
+                    "rejected": stream.rejected,
+                },
+            )
+    log.info(
+        "cycle finished",
+        extra={
+            "run_id": report.run_id,
+            "status": report.status,
+            "pulled": counts.pulled,
+            "written": counts.written,
+            "write_errors": counts.write_errors,
+            "api_calls": counts.api_calls,
+            "duration_seconds": round((now - report.started_at).total_seconds(), 3),
+        },
+    )
