@@ -125,7 +125,9 @@ def _create_schema(client: PortalClient, obj: str, specs: list[FieldSpec]) -> li
             Finding("error", f"{obj}.{s.field}", f"cannot create object {obj}: {exc}", fix=CUSTOM_OBJECT_FIX)
             for s in specs
         ]
-    return [Finding("ok", f"{obj}.{s.field}", f"created with custom object {obj}") for s in specs]
+    # Said on success too: ops should know which tier the object needs, and the alternative.
+    created = f"created with custom object {obj} ({CUSTOM_OBJECT_FIX})"
+    return [Finding("ok", f"{obj}.{s.field}", created) for s in specs]
 
 
 def check(

@@ -42,6 +42,21 @@ def create_property(state: SandboxState, request: ApiRequest) -> ApiResponse:
     return ApiResponse(201, definition.to_json())
 
 
+def create_property_group(state: SandboxState, request: ApiRequest) -> ApiResponse:
+    """`POST /crm/v3/properties/{type}/groups`: 201 with the group; 409 when its name is taken."""
+    object_type = state.portal.object_type(request.route["type"])
+    body = request.json_object()
+    name, label = body.get("name"), body.get("label")
+    if not name or not label:
+        raise validation_error("Property group needs a name and a label")
+    with state.portal.lock:
+        taken = {p.group_name for p in object_type.properties.values()} | object_type.property_groups
+        if name in taken:
+            raise HubSpotError(409, f"Property group {name} already exists", category="CONFLICT")
+        object_type.property_groups.add(str(name))
+    return ApiResponse(201, {"name": name, "label": label, "displayOrder": -1, "archived": False})
+
+
 def list_schemas(state: SandboxState, request: ApiRequest) -> ApiResponse:
     with state.portal.lock:
         return ApiResponse(200, {"results": [schema_json(state.portal, s) for s in state.portal.schemas]})

@@ -61,6 +61,7 @@ class ObjectType:
     derive: Derive | None = None
     records: dict[str, HsRecord] = field(default_factory=dict)
     ids: list[int] = field(default_factory=list)  # ascending
+    property_groups: set[str] = field(default_factory=set)  # created through POST …/groups
 
     def unique_properties(self) -> list[str]:
         return [p.name for p in self.properties.values() if p.has_unique_value]

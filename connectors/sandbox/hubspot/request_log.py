@@ -13,7 +13,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-WRITE_KINDS = frozenset({"batch_update", "batch_upsert", "batch_create", "property_create", "schema_create"})
+WRITE_KINDS = frozenset(
+    {
+        "batch_update",
+        "batch_upsert",
+        "batch_create",
+        "property_create",
+        "property_group_create",
+        "schema_create",
+    }
+)
 SECRET_FORM_FIELDS = frozenset({"client_secret", "refresh_token", "code"})
 
 

@@ -42,6 +42,12 @@ ROUTES: list[tuple[str, re.Pattern[str], str, Handler]] = [
         ("GET", rf"/crm/v3/objects/{_TYPE}/{_ID}", "read", objects_api.read_object),
         ("GET", rf"/crm/v3/properties/{_TYPE}", "properties", meta_api.list_properties),
         ("POST", rf"/crm/v3/properties/{_TYPE}", "property_create", meta_api.create_property),
+        (
+            "POST",
+            rf"/crm/v3/properties/{_TYPE}/groups",
+            "property_group_create",
+            meta_api.create_property_group,
+        ),
         ("GET", rf"/crm/v3/properties/{_TYPE}/(?P<name>\w+)", "property", meta_api.read_property),
         ("GET", _SCHEMAS, "schemas", meta_api.list_schemas),
         ("POST", _SCHEMAS, "schema_create", meta_api.post_schema),
