@@ -110,7 +110,7 @@ _RECORD_CLASSES: dict[StreamName, type[Deal] | type[Call] | type[Renewal]] = {
 
 def field_names(stream: StreamName) -> tuple[str, ...]:
     """Canonical fields of a stream that metrics and filters may use."""
-    hidden = {"source", "attributes"}
+    hidden = {"attributes"}  # `source` stays: a key result may count one CRM only
     return tuple(name for name in _RECORD_CLASSES[stream].__dataclass_fields__ if name not in hidden)
 
 

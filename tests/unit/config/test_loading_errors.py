@@ -174,7 +174,7 @@ BAD_CONFIGS = [
     pytest.param(
         OBJECTIVE.replace("date: close_date", "date: close_date, where: {is_wonn: true}"),
         17,
-        "`is_wonn` is not a field of deals; use one of: id, owner_id, account_id, amount, currency, stage, "
+        "`is_wonn` is not a field of deals; use one of: source, id, owner_id, account_id, amount, currency, stage, "
         "pipeline, type, is_closed, is_won, created_at, close_date, modified_at, deleted. Did you mean `is_won`?",
         id="filter-on-unknown-field",
     ),
