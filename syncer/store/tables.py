@@ -47,6 +47,8 @@ class Base(DeclarativeBase):
 
 class DealRow(Base):
     __tablename__ = "deals"
+    # The rollup's per-owner statements read one owner's records in one period (migration 0002).
+    __table_args__ = (Index("ix_deals_owner_close_date", "source", "owner_id", "close_date"),)
     source: Mapped[str] = mapped_column(String(64), primary_key=True)
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     owner_id: Mapped[str | None] = mapped_column(String(64), index=True)
@@ -67,6 +69,7 @@ class DealRow(Base):
 
 class CallRow(Base):
     __tablename__ = "calls"
+    __table_args__ = (Index("ix_calls_owner_occurred_at", "source", "owner_id", "occurred_at"),)
     source: Mapped[str] = mapped_column(String(64), primary_key=True)
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     owner_id: Mapped[str | None] = mapped_column(String(64), index=True)
@@ -81,6 +84,7 @@ class CallRow(Base):
 
 class RenewalRow(Base):
     __tablename__ = "renewals"
+    __table_args__ = (Index("ix_renewals_owner_due_date", "source", "owner_id", "due_date"),)
     source: Mapped[str] = mapped_column(String(64), primary_key=True)
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     owner_id: Mapped[str | None] = mapped_column(String(64), index=True)
