@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from sqlalchemy.engine import make_url
@@ -23,8 +24,8 @@ from connectors import open_connector
 from syncer import console as text
 from syncer.alerts import send_alerts
 from syncer.config import load_settings
-from syncer.config.models import OwnerTarget, Settings
-from syncer.contract import Connector, Finding
+from syncer.config.models import HubSpotSource, OwnerTarget, Settings
+from syncer.contract import Connector, FieldSpec, Finding
 from syncer.cycle import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, PHASES, CycleOptions, run_cycle
 from syncer.errors import ConfigError, CrmError, LeaseHeldError, StoreError
 from syncer.fields import required_fields
@@ -33,6 +34,9 @@ from syncer.report import write_report
 from syncer.status_page import collect_status
 from syncer.store.database import create_store_engine, open_store, upgrade
 from syncer.store.snapshots import latest_values
+
+if TYPE_CHECKING:
+    from connectors.sandbox.demo import DemoOrg
 
 DEMO_CONFIG = Path(__file__).resolve().parent.parent / "config" / "demo.yaml"
 
@@ -196,28 +200,36 @@ def _check(cli: Cli) -> int:
     return EXIT_FAILED if errors else EXIT_OK
 
 
+def ensure_fields(settings: Settings, name: str, *, apply: bool) -> tuple[list[FieldSpec], list[Finding]]:
+    """Source `name`'s missing write-back fields and, with `apply`, the findings of creating them
+    (with edit access): `okrsync fields ensure` for one source. Raises CrmError."""
+    connector = connector_factory(settings)(name)
+    try:
+        missing = connector.missing_fields(required_fields(settings, name))
+        return missing, (connector.create_fields(missing) if missing and apply else [])
+    finally:
+        connector.close()
+
+
 def _fields_ensure(cli: Cli) -> int:
     """The missing write-back fields per source; created (with edit access) only with --apply."""
     settings = cli.load(cli.args.config)
-    opened = connector_factory(settings)
     problems = 0
     for name in settings.sources:
-        connector = opened(name)
         try:
-            missing = connector.missing_fields(required_fields(settings, name))
-            for spec in missing:
-                verb = "creating" if cli.args.apply else "would create or grant edit access to"
-                cli.out.print(f"{name}: {verb} {spec.object}.{spec.field} ({spec.kind}, label {spec.label!r})")
-            if missing and cli.args.apply:
-                problems += _print_findings(cli.out, name, connector.create_fields(missing))
-            elif missing:
-                problems += len(missing)
-            else:
-                cli.out.print(f"{name}: every write-back field exists and is editable")
+            missing, created = ensure_fields(settings, name, apply=cli.args.apply)
         except CrmError as exc:
             problems += _print_findings(cli.out, name, [Finding("error", name, str(exc))])
-        finally:
-            connector.close()
+            continue
+        for spec in missing:
+            verb = "creating" if cli.args.apply else "would create or grant edit access to"
+            cli.out.print(f"{name}: {verb} {spec.object}.{spec.field} ({spec.kind}, label {spec.label!r})")
+        if missing and cli.args.apply:
+            problems += _print_findings(cli.out, name, created)
+        elif missing:
+            problems += len(missing)
+        else:
+            cli.out.print(f"{name}: every write-back field exists and is editable")
     if problems and not cli.args.apply:
         cli.out.print("nothing changed; run again with --apply to create the fields")
     return EXIT_FAILED if problems else EXIT_OK
@@ -227,19 +239,26 @@ def _print_findings(out: Console, source: str, findings: Sequence[Finding]) -> i
     """Print findings; the number of errors."""
     for finding in findings:
         fix = f" — fix: {finding.fix}" if finding.fix and finding.level != "ok" else ""
-        out.print(f"{source}: {finding.level.upper():7} {finding.subject}: {finding.message}{fix}", markup=False)
+        out.print(
+            f"{source}: {finding.level.upper():7} {finding.subject}: {finding.message}{fix}", markup=False
+        )
     return sum(1 for f in findings if f.level == "error")
 
 
 def _demo(cli: Cli) -> int:
     args, out = cli.args, cli.out
-    from connectors.sandbox.demo import read_user_fields, start_demo_org
+    from connectors.sandbox.demo import start_demo_org
 
-    with start_demo_org() as (sandbox_env, sandbox), tempfile.TemporaryDirectory() as workdir:
-        settings = cli.load(args.config, {**os.environ, **sandbox_env})
+    with start_demo_org() as demo, tempfile.TemporaryDirectory() as workdir:
+        settings = cli.load(args.config, {**os.environ, **demo.env})
         store_url = args.store or f"sqlite:///{Path(workdir) / 'okrsync-demo.db'}"
         settings = settings.model_copy(update={"store": store_url})
-        out.print(f"sandbox CRM running at {sandbox_env['OKRSYNC_SANDBOX_SF_URL']}; store: {store_url}")
+        out.print(
+            f"sandbox CRMs running: Salesforce at {demo.env['OKRSYNC_SANDBOX_SF_URL']}, "
+            f"HubSpot at {demo.env['OKRSYNC_SANDBOX_HS_URL']}; store: {store_url}"
+        )
+        if not _demo_fields(out, settings):
+            return EXIT_FAILED
         code = _cycle(settings, out, CycleOptions())
         store = open_store(store_url)
         try:
@@ -250,13 +269,41 @@ def _demo(cli: Cli) -> int:
         finally:
             store.close()
         out.print(text.key_result_table(values, title="Per rep", groups=True))
-        for target in settings.writeback:
-            if isinstance(target, OwnerTarget) and target.object == "User":
-                rows = read_user_fields(sandbox, list(target.fields))
-                out.print(
-                    text.records_table(rows, title="Fields now on the reps' User records in the sandbox")
-                )
+        _print_demo_records(out, settings, demo)
     return code
+
+
+def _demo_fields(out: Console, settings: Settings) -> bool:
+    """`okrsync fields ensure --apply` for every source, in one line; False when a field failed."""
+    created: list[str] = []
+    for name in settings.sources:
+        try:
+            missing, findings = ensure_fields(settings, name, apply=True)
+        except CrmError as exc:
+            findings, missing = [Finding("error", name, str(exc))], []
+        if _print_findings(out, name, [f for f in findings if f.level == "error"]):
+            return False
+        created += [f"{name} {spec.object}.{spec.field}" for spec in missing]
+    if created:
+        fields = ", ".join(created)
+        out.print(f"as `okrsync fields ensure --apply` does, created the missing write-back fields {fields}")
+    else:
+        out.print("every write-back field exists and is editable")
+    return True
+
+
+def _print_demo_records(out: Console, settings: Settings, demo: DemoOrg) -> None:
+    """What the cycle wrote: the reps' Salesforce User fields, the HubSpot key-result records."""
+    from connectors.sandbox.demo import KEY_RESULTS_OBJECT, read_key_results, read_user_fields
+
+    for target in settings.writeback:
+        source = settings.sources[target.source]
+        if isinstance(target, OwnerTarget) and target.object == "User":
+            rows = read_user_fields(demo.salesforce, list(target.fields))
+            out.print(text.records_table(rows, title="Fields now on the reps' User records in the sandbox"))
+        elif isinstance(source, HubSpotSource) and target.object == KEY_RESULTS_OBJECT:
+            rows = read_key_results(demo.hubspot)
+            out.print(text.records_table(rows, title="Key-result records now in the HubSpot sandbox"))
 
 
 def _status(cli: Cli) -> int:

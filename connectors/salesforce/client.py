@@ -160,8 +160,20 @@ class OrgClient:
 
     def iter_query_pages(self, soql: str, *, include_deleted: bool) -> Iterator[QueryResult]:
         """Each page of a query as it arrives: query, then queryMore until done (§1.1, §2.1)."""
+        _, pages = self.open_query(soql, include_deleted=include_deleted)
+        yield from pages
+
+    def open_query(self, soql: str, *, include_deleted: bool) -> tuple[int, Iterator[QueryResult]]:
+        """(totalSize, pages): runs the query now; queryMore runs as the pages are read.
+
+        `totalSize` counts every row of the query, not of the first page (§1.1): what a
+        `SELECT COUNT()` of the same statement would say, known without another call.
+        """
         options = query_options(self._config.page_size)
-        page = self.call("query", _query(self.source, soql, include_deleted, options))
+        page, total = self.call("query", _query(self.source, soql, include_deleted, options))
+        return total, self._iter_more(page, options)
+
+    def _iter_more(self, page: QueryResult, options: dict[str, str]) -> Iterator[QueryResult]:
         yield page
         while page.next_url is not None:
             page = self.call("queryMore", _query_more(self.source, page.next_url, options))
@@ -273,11 +285,13 @@ class OrgClient:
 
 def _query(
     source: str, soql: str, include_deleted: bool, options: dict[str, str]
-) -> Callable[[Salesforce], QueryResult]:
-    def run(sf: Salesforce) -> QueryResult:
+) -> Callable[[Salesforce], tuple[QueryResult, int]]:
+    def run(sf: Salesforce) -> tuple[QueryResult, int]:
         # queryAll also returns deleted rows (IsDeleted = true), so deletes reach the store (§1.1).
         raw = sf.query(soql, include_deleted=include_deleted, headers=options, timeout=REQUEST_TIMEOUT)
-        return _page(source, raw)
+        page = _page(source, raw)
+        total = raw.get("totalSize")
+        return page, total if isinstance(total, int) else len(page.rows)
 
     return run
 

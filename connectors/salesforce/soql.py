@@ -20,9 +20,10 @@ from syncer.contract import Cursor
 from syncer.errors import RejectedRequestError
 from syncer.records import StreamName
 
-IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+# `\Z`, not `$`: `$` also matches before a final newline, and "Task\n" is no API name.
+IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]*\Z")
 # A field or a parent relationship path; SOQL allows five levels of parents.
-FIELD_PATH = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*){0,4}$")
+FIELD_PATH = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*){0,4}\Z")
 
 
 def query_options(page_size: int) -> dict[str, str]:
@@ -217,14 +218,22 @@ def pull_query(plan: QueryPlan, *, since: Cursor | None, until: datetime) -> str
     `whole_second(until)` as the final cursor so nothing in the last second is skipped.
     """
     modified, record_id = plan.row_map.paths["modified_at"], plan.row_map.paths["id"]
+    return f"{bulk_query(plan, since=since, until=until)} ORDER BY {modified}, {record_id}"
+
+
+def bulk_query(plan: QueryPlan, *, since: Cursor | None, until: datetime) -> str:
+    """The pull's SELECT … WHERE without ORDER BY: Bulk API 2.0 refuses ordering (CRM-API-NOTES §1.3)."""
+    return f"SELECT {', '.join(plan.select)} FROM {plan.object} WHERE {_window(plan, since, until)}"
+
+
+def _window(plan: QueryPlan, since: Cursor | None, until: datetime) -> str:
+    """(where) AND since ≤ modified < until: the conditions every query of one pull shares."""
+    modified, record_id = plan.row_map.paths["modified_at"], plan.row_map.paths["id"]
     conditions = [f"({plan.where})"] if plan.where else []
     if since is not None:
         conditions.append(_since_condition(modified or "", record_id or "", since))
     conditions.append(format_soql("{field:literal} < {until}", field=modified, until=until))
-    return (
-        f"SELECT {', '.join(plan.select)} FROM {plan.object} WHERE {' AND '.join(conditions)} "
-        f"ORDER BY {modified}, {record_id}"
-    )
+    return " AND ".join(conditions)
 
 
 def with_lookback(since: Cursor | None, lookback: timedelta) -> Cursor | None:
@@ -271,6 +280,8 @@ def where_problem(where: str) -> str | None:
     outside, problem = _outside_literals(where)
     if problem:
         return problem
+    if "--" in outside:  # SOQL has no comments: `--` can only be an attempt to hide the rest
+        return "`--` may not appear outside a string"
     clause = _CLAUSE_WORDS.search(outside)
     if clause:
         return f"`{clause.group(1).upper()}` may not appear outside a string"

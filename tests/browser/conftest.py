@@ -20,6 +20,7 @@ from syncer.config import load_settings
 from syncer.config.models import Settings
 from syncer.cycle import run_cycle
 from syncer.store.database import Store, open_store
+from tests.integration.test_salesforce_cycle import ensure_demo_fields
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,12 +39,13 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture(scope="module")
 def filled_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, Store]]:
-    """config/demo.yaml after two real cycles against the Salesforce sandbox, on SQLite."""
+    """config/demo.yaml after two real cycles against the Salesforce and HubSpot sandboxes, on SQLite."""
     url = f"sqlite:///{tmp_path_factory.mktemp('store') / 'okrsync.db'}"
-    with start_demo_org() as (env, _sandbox):
+    with start_demo_org() as demo:
+        ensure_demo_fields(demo.env)
         # Records seeded this second belong to the next cycle (tests/integration does the same).
         time.sleep(1.05 - datetime.now(UTC).microsecond / 1e6)
-        settings = load_settings(ROOT / "config" / "demo.yaml", env).model_copy(update={"store": url})
+        settings = load_settings(ROOT / "config" / "demo.yaml", demo.env).model_copy(update={"store": url})
         store = open_store(url)
         for _ in range(2):
             run_cycle(settings, store, connector_factory(settings), clock=lambda: datetime.now(UTC))

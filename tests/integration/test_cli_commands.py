@@ -30,17 +30,25 @@ def test_demo_runs_a_cycle_and_shows_the_written_fields() -> None:
     assert "q-revenue.revenue" in out
     assert "Fields now on the reps' User records in the sandbox" in out
     assert "status: ok" in out
+    assert "created the missing write-back fields hub p_key_results.okr_value" in out
+    hubspot = out[out.index("Key-result records now in the HubSpot sandbox") :]
+    [total] = [line for line in hubspot.splitlines() if line.startswith("│ hub-pipeline.revenue ")]
+    okr_key, okr_value = (cell.strip() for cell in total.split("│")[1:3])
+    assert okr_key == "hub-pipeline.revenue"
+    assert float(okr_value.replace(",", "")) > 0
 
 
 def test_run_exits_3_when_the_crm_rejects_a_record_and_retries_it_next_cycle(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     store_url = f"sqlite:///{tmp_path / 'okr.db'}"
-    with start_demo_org() as (env, sf):
-        for name, value in env.items():
+    with start_demo_org() as demo:
+        sf = demo.salesforce
+        for name, value in demo.env.items():
             monkeypatch.setenv(name, value)
         config = tmp_path / "okr.yaml"
         config.write_text(DEMO.read_text().replace("sqlite:///okrsync-demo.db", store_url))
+        assert main(["fields", "ensure", "--apply", "-c", str(config)]) == 0  # the HubSpot properties
         rep = next(u for u in sf.org.records("User") if u["IsActive"] and u["Department"])
         sf.reject_writes({rep["Id"]: "FIELD_CUSTOM_VALIDATION_EXCEPTION"}, times=1)
         time.sleep(1.05 - datetime.now(UTC).microsecond / 1e6)

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.integration
 
 
 def test_a_cycle_logs_structured_events_and_never_a_secret(sandbox, tmp_path: Path) -> None:  # noqa: F811
-    env, sf = sandbox
+    env, sf, hs = sandbox.env, sandbox.salesforce, sandbox.hubspot
     config = tmp_path / "okr.yaml"
     config.write_text(
         DEMO.read_text().replace("sqlite:///okrsync-demo.db", f"sqlite:///{tmp_path / 'okr.db'}")
@@ -41,6 +41,9 @@ def test_a_cycle_logs_structured_events_and_never_a_secret(sandbox, tmp_path: Pa
         ("sfdc", "deals"),
         ("sfdc", "calls"),
         ("sfdc", "renewals"),
+        ("hub", "deals"),
+        ("hub", "calls"),
+        ("hub", "renewals"),
     }
     assert {e["run_id"] for e in pulled} == {finished["run_id"]} == {by_name["cycle started"]["run_id"]}
     assert all(e["received"] > 0 for e in pulled)
@@ -49,3 +52,5 @@ def test_a_cycle_logs_structured_events_and_never_a_secret(sandbox, tmp_path: Pa
     assert token_prefix not in done.stderr
     assert sf.client_secret not in done.stdout
     assert token_prefix not in done.stdout
+    assert hs.access_token not in done.stderr
+    assert hs.access_token not in done.stdout

@@ -1,5 +1,8 @@
 """Full cycles of config/demo.yaml against the Salesforce sandbox, checked against the seeded org.
 
+The demo's HubSpot sandbox runs alongside (its key results count HubSpot only, so the Salesforce
+numbers stay Salesforce's); test_hubspot_cycle checks the HubSpot numbers.
+
 The expected numbers are computed here, in plain Python over the sandbox's own records, without
 okrsync's mapping, SQL or scoring.
 """
@@ -20,9 +23,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from connectors.sandbox.demo import start_demo_org
+from connectors.sandbox.demo import DemoOrg, start_demo_org
 from connectors.sandbox.salesforce import SalesforceSandbox
-from syncer.cli import connector_factory
+from syncer.cli import connector_factory, ensure_fields
 from syncer.config import load_settings
 from syncer.config.models import Settings
 from syncer.cycle import CycleReport, run_cycle
@@ -37,12 +40,22 @@ ZONE = ZoneInfo("America/New_York")
 
 
 @pytest.fixture
-def sandbox() -> Iterator[tuple[dict[str, str], SalesforceSandbox]]:
+def sandbox() -> Iterator[DemoOrg]:
     with start_demo_org() as started:
+        ensure_demo_fields(started.env)
         # Records seeded "just now" carry this second's stamp; a cycle starting within the same
         # second rightly leaves them to the next one. Start the first cycle a second later.
         time.sleep(1.05 - datetime.now(UTC).microsecond / 1e6)
         yield started
+
+
+def ensure_demo_fields(env: dict[str, str]) -> None:
+    """What `okrsync demo` does before its cycle: create the write-back fields the sandboxes lack
+    (the HubSpot key-result object's value properties)."""
+    settings = load_settings(DEMO, env)
+    for name in settings.sources:
+        _, findings = ensure_fields(settings, name, apply=True)
+        assert all(f.level == "ok" for f in findings), findings
 
 
 def demo_settings(env: dict[str, str], store_url: str, config: Path = DEMO) -> Settings:
@@ -114,7 +127,7 @@ def user_write_ids(sf: SalesforceSandbox) -> set[str]:
 
 
 def test_cycle_writes_the_values_computed_from_the_seeded_org(sandbox, store_url: str) -> None:
-    env, sf = sandbox
+    env, sf = sandbox.env, sandbox.salesforce
     report = cycle(demo_settings(env, store_url))
     assert report.exit_code == 0, report.errors
     expected = expected_per_rep(sf)
@@ -136,24 +149,29 @@ def test_cycle_writes_the_values_computed_from_the_seeded_org(sandbox, store_url
 
 
 def test_second_cycle_without_change_pulls_and_writes_nothing(sandbox, store_url: str) -> None:
-    env, sf = sandbox
+    env, sf, hs = sandbox.env, sandbox.salesforce, sandbox.hubspot
     settings = demo_settings(env, store_url)
     assert cycle(settings).exit_code == 0
     sf.requests.clear()
+    hs.requests.clear()
     second = cycle(settings)
     assert second.exit_code == 0
     # Rows inside the connector's look-back window are read again, but none is new or changed.
-    assert [(s.stream, s.changed) for s in second.pulls[0].streams] == [
-        ("deals", 0),
-        ("calls", 0),
-        ("renewals", 0),
+    assert [(p.source, s.stream, s.changed) for p in second.pulls for s in p.streams] == [
+        ("sfdc", "deals", 0),
+        ("sfdc", "calls", 0),
+        ("sfdc", "renewals", 0),
+        ("hub", "deals", 0),
+        ("hub", "calls", 0),
+        ("hub", "renewals", 0),
     ]
     assert second.pushes == []
     assert sf.requests.count(writes=True) == 0
+    assert hs.requests.count(writes=True) == 0
 
 
 def test_three_changed_opportunities_rewrite_only_their_reps(sandbox, store_url: str) -> None:
-    env, sf = sandbox
+    env, sf = sandbox.env, sandbox.salesforce
     settings = demo_settings(env, store_url)
     cycle(settings)
     start, end = current_quarter()
@@ -201,7 +219,7 @@ def _store_rows(store_url: str) -> dict[str, set[tuple]]:
 def test_killed_between_pull_batches_then_rerun_loses_and_doubles_nothing(
     sandbox, store_url: str, tmp_path: Path
 ) -> None:
-    env, sf = sandbox
+    env, sf = sandbox.env, sandbox.salesforce
     config = tmp_path / "okr.yaml"
     config.write_text(
         DEMO.read_text().replace(

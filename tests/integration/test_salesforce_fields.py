@@ -10,6 +10,7 @@ import pytest
 from connectors.sandbox.demo import start_demo_org
 from connectors.sandbox.salesforce import SalesforceSandbox
 from syncer.cli import main
+from tests.integration.test_salesforce_cycle import ensure_demo_fields
 
 pytestmark = pytest.mark.integration
 DEMO = Path(__file__).resolve().parents[2] / "config" / "demo.yaml"
@@ -17,10 +18,11 @@ DEMO = Path(__file__).resolve().parents[2] / "config" / "demo.yaml"
 
 @pytest.fixture
 def sb(monkeypatch: pytest.MonkeyPatch) -> Iterator[SalesforceSandbox]:
-    with start_demo_org() as (env, sandbox):
-        for name, value in env.items():
+    with start_demo_org() as demo:
+        ensure_demo_fields(demo.env)  # the HubSpot key-result properties: this file is about Salesforce
+        for name, value in demo.env.items():
             monkeypatch.setenv(name, value)
-        yield sandbox
+        yield demo.salesforce
 
 
 def run(*args: str) -> int:

@@ -41,8 +41,12 @@ def settings_for(sb: SalesforceSandbox, store_url: str) -> Settings:
         "OKRSYNC_SANDBOX_CA": sb.ca_bundle,
         "OKRSYNC_SANDBOX_SF_CLIENT_ID": sb.client_id,
         "OKRSYNC_SANDBOX_SF_CLIENT_SECRET": sb.client_secret,
+        "OKRSYNC_SANDBOX_HS_URL": "http://127.0.0.1:9",  # never called: see below
+        "OKRSYNC_SANDBOX_HS_TOKEN": "unused",
     }
-    return load_settings(DEMO, env).model_copy(update={"store": store_url})
+    settings = load_settings(DEMO, env)
+    # Salesforce only: the demo's HubSpot source is not started here, and the clock is frozen.
+    return settings.model_copy(update={"store": store_url, "sources": {"sfdc": settings.sources["sfdc"]}})
 
 
 def pull_cycle(settings: Settings, at: datetime, *, full: bool = False) -> CycleReport:

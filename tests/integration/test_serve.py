@@ -18,12 +18,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from connectors.sandbox.demo import start_demo_org
-from connectors.sandbox.salesforce import SalesforceSandbox
+from connectors.sandbox.demo import DemoOrg, start_demo_org
 from syncer.store.database import open_store
 from syncer.store.tables import RunRow
 from tests.integration.test_salesforce_cycle import (
     current_quarter,
+    ensure_demo_fields,
     expected_per_rep,
     in_usd,
     written_user_fields,
@@ -36,8 +36,9 @@ DEADLINE_SECONDS = 120  # generous: two shared cores, other suites running
 
 
 @pytest.fixture
-def sandbox() -> Iterator[tuple[dict[str, str], SalesforceSandbox]]:
+def sandbox() -> Iterator[DemoOrg]:
     with start_demo_org() as started:
+        ensure_demo_fields(started.env)
         time.sleep(1.05 - datetime.now(UTC).microsecond / 1e6)  # see test_salesforce_cycle.sandbox
         yield started
 
@@ -83,7 +84,7 @@ def get(port: int, path: str) -> tuple[int, str]:
 
 
 def test_serve_runs_on_schedule_writes_changes_back_and_stops_cleanly(sandbox, tmp_path: Path) -> None:
-    env, sf = sandbox
+    env, sf = sandbox.env, sandbox.salesforce
     store_url = f"sqlite:///{tmp_path / 'serve.db'}"
     port = free_port()
     log_file = (tmp_path / "serve.log").open("w")

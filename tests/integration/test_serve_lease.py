@@ -29,7 +29,8 @@ def run_config(tmp_path: Path, store_url: str) -> Path:
 def test_a_second_run_exits_1_while_the_first_holds_the_lease(
     request: pytest.FixtureRequest, store_url: str, tmp_path: Path
 ) -> None:
-    env, sf = request.getfixturevalue("sandbox")
+    demo = request.getfixturevalue("sandbox")
+    env, sf = demo.env, demo.salesforce
     config = run_config(tmp_path, store_url)
     command = [sys.executable, "-m", "syncer", "run", "-c", str(config)]
     # The third deals page answers 503 with Retry-After: 3: the first worker sleeps mid-cycle.

@@ -15,6 +15,8 @@ SANDBOX_ENV = {
     "OKRSYNC_SANDBOX_CA": "/tmp/ca.pem",
     "OKRSYNC_SANDBOX_SF_CLIENT_ID": "demo-client",
     "OKRSYNC_SANDBOX_SF_CLIENT_SECRET": "demo-secret-value",
+    "OKRSYNC_SANDBOX_HS_URL": "http://127.0.0.1:8080",
+    "OKRSYNC_SANDBOX_HS_TOKEN": "pat-na1-demo-token",
 }
 
 
@@ -22,7 +24,7 @@ def test_demo_config_is_valid(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Ca
     for name, value in SANDBOX_ENV.items():
         monkeypatch.setenv(name, value)
     assert main(["validate", "-c", str(DEMO)]) == 0
-    assert "valid — 1 sources, 3 objectives, 5 key results" in capsys.readouterr().out
+    assert "valid — 2 sources, 4 objectives, 7 key results, 3 write-back targets" in capsys.readouterr().out
 
 
 def test_invalid_config_exits_2_and_names_file_and_line(

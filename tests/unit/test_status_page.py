@@ -52,6 +52,8 @@ def settings() -> Settings:
         "OKRSYNC_SANDBOX_CA": str(ROOT / "config" / "demo.yaml"),  # any existing file
         "OKRSYNC_SANDBOX_SF_CLIENT_ID": "id",
         "OKRSYNC_SANDBOX_SF_CLIENT_SECRET": "secret",
+        "OKRSYNC_SANDBOX_HS_URL": "http://127.0.0.1:1",
+        "OKRSYNC_SANDBOX_HS_TOKEN": "token",
     }
     return load_settings(ROOT / "config" / "demo.yaml", env)
 
@@ -139,6 +141,8 @@ def config(store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> P
         "OKRSYNC_SANDBOX_CA": str(ROOT / "config" / "demo.yaml"),
         "OKRSYNC_SANDBOX_SF_CLIENT_ID": "id",
         "OKRSYNC_SANDBOX_SF_CLIENT_SECRET": "secret",
+        "OKRSYNC_SANDBOX_HS_URL": "http://127.0.0.1:1",
+        "OKRSYNC_SANDBOX_HS_TOKEN": "token",
     }.items():
         monkeypatch.setenv(name, value)
     text = (ROOT / "config" / "demo.yaml").read_text()

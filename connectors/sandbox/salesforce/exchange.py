@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from connectors.sandbox.salesforce.bulk_jobs import BulkJobs
 from connectors.sandbox.salesforce.errors import ApiError
 from connectors.sandbox.salesforce.faults import FaultPlan
 from connectors.sandbox.salesforce.limits import ApiUsage
@@ -45,7 +46,7 @@ class ApiRequest:
 @dataclass(slots=True)
 class ApiResponse:
     status: int
-    body: Any = None  # JSON-able; None with 204
+    body: Any = None  # JSON-able; None with 204; bytes are sent as they are (Bulk CSV)
     headers: dict[str, str] = field(default_factory=dict)
 
 
@@ -69,3 +70,4 @@ class SandboxState:
     faults: FaultPlan
     cursors: QueryCursors
     permissions: Permissions = field(default_factory=lambda: Permissions())
+    bulk_jobs: BulkJobs = field(default_factory=lambda: BulkJobs())  # Bulk API 2.0 (bulk_api.py)

@@ -19,7 +19,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from connectors.sandbox.salesforce import collections_api, describe, query_api, sobjects_api, tooling_api
+from connectors.sandbox.salesforce import (
+    bulk_api,
+    collections_api,
+    describe,
+    query_api,
+    sobjects_api,
+    tooling_api,
+)
 from connectors.sandbox.salesforce.errors import ApiError, not_found
 from connectors.sandbox.salesforce.exchange import ApiRequest, ApiResponse, SandboxState
 from connectors.sandbox.salesforce.request_log import LoggedRequest, redact_form, redact_headers
@@ -89,6 +96,12 @@ ROUTES: list[tuple[str, re.Pattern[str], str, Handler]] = [
             "composite_upsert",
             collections_api.upsert_records,
         ),
+        ("GET", r"jobs/query", "bulk_query_list", bulk_api.list_jobs),
+        ("POST", r"jobs/query", "bulk_query_create", bulk_api.create_job),
+        ("GET", r"jobs/query/(?P<job>\w+)", "bulk_query_status", bulk_api.get_job),
+        ("PATCH", r"jobs/query/(?P<job>\w+)", "bulk_query_abort", bulk_api.abort_job),
+        ("DELETE", r"jobs/query/(?P<job>\w+)", "bulk_query_delete", bulk_api.delete_job),
+        ("GET", r"jobs/query/(?P<job>\w+)/results", "bulk_query_results", bulk_api.get_results),
     ]
 ]
 
@@ -259,11 +272,14 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self._send(response)
 
     def _send(self, response: ApiResponse) -> None:
-        payload = b"" if response.body is None else json.dumps(response.body).encode()
+        raw = isinstance(response.body, bytes)  # Bulk API results: CSV, Content-Type set by the route
+        payload = (
+            b"" if response.body is None else response.body if raw else json.dumps(response.body).encode()
+        )
         self.send_response(response.status)
         for name, value in response.headers.items():
             self.send_header(name, value)
-        if response.body is not None:
+        if response.body is not None and not raw:
             self.send_header("Content-Type", "application/json;charset=UTF-8")
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
