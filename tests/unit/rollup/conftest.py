@@ -1,6 +1,8 @@
-"""Store fixtures for rollup tests: SQLite always, PostgreSQL too when OKRSYNC_TEST_PG_URL is set.
+"""Store fixtures for rollup tests: SQLite always, PostgreSQL too when the environment names one.
 
-Self-contained on purpose (it is meant to move to tests/conftest.py as is).
+Like tests/conftest.py's `store_url` (same variables, same session database), but faster for
+the many small rollup tests: SQLite stores are copies of one migrated template, and the
+PostgreSQL database keeps its schema and is emptied row by row.
 """
 
 from __future__ import annotations
@@ -17,10 +19,10 @@ from sqlalchemy.orm import Session
 from syncer.store.database import Store, open_store
 from syncer.store.tables import Base
 
-PG_URL_VARIABLE = "OKRSYNC_TEST_PG_URL"
+PG_VARIABLES = ("OKRSYNC_TEST_PG_URL", "OKRSYNC_TEST_PG_SERVER")  # read by tests/conftest.py
 BACKENDS = [
     pytest.param("sqlite", marks=pytest.mark.store),
-    *([pytest.param("postgresql", marks=pytest.mark.store)] if os.environ.get(PG_URL_VARIABLE) else []),
+    *([pytest.param("postgresql", marks=pytest.mark.store)] if any(map(os.environ.get, PG_VARIABLES)) else []),
 ]
 
 
@@ -46,7 +48,7 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         template: Path = request.getfixturevalue("sqlite_template")
         shutil.copyfile(template, tmp_path / "okrsync.db")
         return f"sqlite:///{tmp_path}/okrsync.db"
-    url = os.environ[PG_URL_VARIABLE]
+    url: str = request.getfixturevalue("pg_database")  # tests/conftest.py
     store = open_store(url)
     try:
         empty_store(store)
