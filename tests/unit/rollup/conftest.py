@@ -22,7 +22,11 @@ from syncer.store.tables import Base
 PG_VARIABLES = ("OKRSYNC_TEST_PG_URL", "OKRSYNC_TEST_PG_SERVER")  # read by tests/conftest.py
 BACKENDS = [
     pytest.param("sqlite", marks=pytest.mark.store),
-    *([pytest.param("postgresql", marks=pytest.mark.store)] if any(map(os.environ.get, PG_VARIABLES)) else []),
+    *(
+        [pytest.param("postgresql", marks=pytest.mark.store)]
+        if any(map(os.environ.get, PG_VARIABLES))
+        else []
+    ),
 ]
 
 
