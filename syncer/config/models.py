@@ -285,9 +285,7 @@ ALERT_EVENTS: tuple[AlertEvent, ...] = ("cycle_failed", "status_changed")
 
 class Alerts(Strict):
     webhook_url: SecretStr | None = Field(None, description="Slack-compatible incoming webhook")
-    on: list[AlertEvent] = Field(
-        default_factory=lambda: list(ALERT_EVENTS)
-    )
+    on: list[AlertEvent] = Field(default_factory=lambda: list(ALERT_EVENTS))
 
 
 class Serve(Strict):
