@@ -1,8 +1,10 @@
 """The SQL pieces that differ between SQLite and PostgreSQL, each behind one function.
 
-- `local_date`: the calendar date of an instant column in the configured time zone
-  (PostgreSQL: `AT TIME ZONE`; SQLite: a deterministic Python function registered on the
-  session's connection, because SQLite knows no time zones).
+- `local_date`: the calendar date of an instant column in the configured time zone.
+  PostgreSQL: `AT TIME ZONE`. SQLite knows no time zones: the zone's UTC offsets between
+  1970 and 2100 become a binary tree of CASE comparisons on the stored UTC text (exact, and
+  in C: about 8 string comparisons per row for a zone with daylight saving time), and an
+  instant outside those years goes to a Python function registered on the connection.
 - `attribute_text` / `attribute_number`: typed views of one key of the JSON `attributes`
   column. A view is NULL when the key is missing, JSON null, or not of that type, so a bad
   value never fails a rollup (a plain CAST would abort the whole query on PostgreSQL).
@@ -15,10 +17,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, Float, String, Table, case, cast, func, literal
+from sqlalchemy import Date, Float, String, Table, case, cast, func, literal, literal_column, or_
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -29,6 +32,10 @@ NUMBER_PATTERN = r"^\s*[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?\s*$"
 _NUMBER = re.compile(NUMBER_PATTERN)
 _LOCAL_DATE_FUNCTION = "okrsync_local_date"
 _NUMBER_FUNCTION = "okrsync_number"
+# Offsets are read from the zone database for these instants; outside, SQLite asks Python.
+OFFSET_WINDOW = (datetime(1970, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
+_SQLITE_INSTANT = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores a DateTime in SQLite
+_DAY = 86_400
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,8 +60,59 @@ def local_date(column: ColumnElement[Any], ctx: SqlContext) -> ColumnElement[dat
     if not is_instant(column):
         return column
     if ctx.is_sqlite:
-        return getattr(func, _LOCAL_DATE_FUNCTION)(column, ctx.zone.key, type_=Date)  # type: ignore[no-any-return]
+        return _sqlite_local_date_sql(column, ctx.zone.key)
     return cast(func.timezone(ctx.zone.key, column), Date)
+
+
+def _sqlite_local_date_sql(column: ColumnElement[Any], zone: str) -> ColumnElement[date]:
+    start, end = (_text(instant) for instant in OFFSET_WINDOW)
+    python: ColumnElement[date] = getattr(func, _LOCAL_DATE_FUNCTION)(column, zone, type_=Date)
+    in_window = func.date(column, _offset_tree(column, offset_changes(zone)), type_=Date)
+    return case((or_(column < start, column >= end), python), else_=in_window)
+
+
+def _offset_tree(column: ColumnElement[Any], changes: tuple[tuple[datetime, int], ...]) -> ColumnElement[str]:
+    """SQLite's date() modifier ('-18000 seconds') for the offset in force at `column`."""
+    if len(changes) == 1:
+        return literal_column(f"'{changes[0][1]:+d} seconds'")
+    middle = len(changes) // 2
+    return case(
+        (column < _text(changes[middle][0]), _offset_tree(column, changes[:middle])),
+        else_=_offset_tree(column, changes[middle:]),
+    )
+
+
+def _text(instant: datetime) -> ColumnElement[str]:
+    """An instant as SQLite holds it: the stored texts compare in time order."""
+    return literal_column(f"'{instant.astimezone(UTC).strftime(_SQLITE_INSTANT)}'")
+
+
+@lru_cache(maxsize=16)
+def offset_changes(zone: str) -> tuple[tuple[datetime, int], ...]:
+    """(instant, UTC offset in seconds from that instant on), ascending, across OFFSET_WINDOW.
+
+    The zone is sampled once a day and each change located to the second by bisection. This
+    assumes no zone changes its offset twice within one day; tests/unit/rollup/
+    test_time_zones.py checks the SQL against Python around every change of several zones.
+    """
+    info = ZoneInfo(zone)
+
+    def offset(second: int) -> int:
+        delta = datetime.fromtimestamp(second, info).utcoffset()
+        assert delta is not None  # a ZoneInfo always has an offset
+        return int(delta.total_seconds())
+
+    start, end = (int(instant.timestamp()) for instant in OFFSET_WINDOW)
+    changes = [(start, offset(start))]
+    for earlier in range(start, end, _DAY):
+        later = min(earlier + _DAY, end)
+        if offset(later) != changes[-1][1]:
+            low, high = earlier, later  # the offset changes in (low, high]
+            while high - low > 1:
+                middle = (low + high) // 2
+                low, high = (middle, high) if offset(middle) == changes[-1][1] else (low, middle)
+            changes.append((high, offset(high)))
+    return tuple((datetime.fromtimestamp(second, UTC), seconds) for second, seconds in changes)
 
 
 def day_difference(to: ColumnElement[Any], from_: ColumnElement[Any], ctx: SqlContext) -> ColumnElement[Any]:

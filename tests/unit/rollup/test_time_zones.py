@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from syncer.rollup import compute_key_results
+from syncer.rollup.expressions import SqlContext, local_date, offset_changes, prepare_connection
+from syncer.store.tables import CallRow
 
 from .builders import Rows, key_result_settings
 
@@ -94,3 +98,38 @@ def test_deleted_records_never_count(session: Session) -> None:
     calls = {"kind": "count", "stream": "calls", "where": {"deleted": {"not": False}}}
     assert _value(session, {"kind": "count", "stream": "calls"}, "UTC") == 1
     assert _value(session, calls, "UTC") == 0  # not even when a filter asks for them
+
+
+# Zones with daylight saving time, a 30-minute DST, a 45-minute offset, a skipped day (Apia,
+# 2011-12-30), DST abolished (São Paulo, 2019) and no change at all.
+ZONES = [
+    "America/New_York",
+    "Australia/Lord_Howe",
+    "Asia/Kathmandu",
+    "Pacific/Apia",
+    "America/Sao_Paulo",
+    "UTC",
+]
+
+
+@pytest.mark.parametrize("zone", ZONES)
+def test_local_date_in_sql_equals_python_around_every_offset_change(session: Session, zone: str) -> None:
+    """SQLite reads local dates from a CASE tree of the zone's offsets; PostgreSQL from AT TIME ZONE."""
+    info = ZoneInfo(zone)
+    instants = [
+        change + timedelta(seconds=shift)
+        for change, _offset in offset_changes(zone)
+        for shift in (-86_400, -3_601, -1, 0, 1, 3_599, 86_400)
+    ]
+    instants += [
+        _utc(text) for text in ("1969-12-31 23:59:59", "1901-06-01 12:00", "2100-01-01", "2230-07-04")
+    ]
+    instants.append(_utc("2026-11-15 17:00") + timedelta(microseconds=999_999))
+    rows = Rows(session)
+    for n, instant in enumerate(instants):
+        rows.call(f"c{n:05d}", occurred_at=instant)
+    calls = CallRow.__table__
+    ctx = SqlContext(dialect=session.get_bind().dialect.name, zone=info)
+    prepare_connection(session)  # the Python fallback outside 1970-2100
+    got = session.execute(select(local_date(calls.c.occurred_at, ctx)).order_by(calls.c.id)).scalars().all()
+    assert got == [instant.astimezone(info).date() for instant in instants]
