@@ -23,7 +23,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Date, Float, String, Table, case, cast, func, literal, literal_column, or_
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import ColumnElement, UnaryExpression
+from sqlalchemy.sql.operators import custom_op
 
 from syncer.store.tables import UtcDateTime
 
@@ -113,6 +114,11 @@ def offset_changes(zone: str) -> tuple[tuple[datetime, int], ...]:
                 low, high = (middle, high) if offset(middle) == changes[-1][1] else (low, middle)
             changes.append((high, offset(high)))
     return tuple((datetime.fromtimestamp(second, UTC), seconds) for second, seconds in changes)
+
+
+def sqlite_unindexed(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    """`+column`: the same value, but SQLite's planner will not search an index for it."""
+    return UnaryExpression(column, operator=custom_op("+"), type_=column.type)
 
 
 def day_difference(to: ColumnElement[Any], from_: ColumnElement[Any], ctx: SqlContext) -> ColumnElement[Any]:

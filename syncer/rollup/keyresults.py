@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 from syncer.config.models import KeyResult, Objective, Settings
 from syncer.rollup import scoring
 from syncer.rollup.expressions import SqlContext
-from syncer.rollup.metrics import Measurement, MetricQuery, goal_quantum, measure, value_quantum
+from syncer.rollup.measure import measure
+from syncer.rollup.metrics import Measurement, MetricQuery, Request, goal_quantum, value_quantum
 from syncer.rollup.periods import elapsed_share, previous_period, resolve_period
 from syncer.rollup.values import TOTAL, Direction, KeyResultValue, Period
 
@@ -36,7 +37,6 @@ class _Scoring:
 
     kr: KeyResult
     frame: _Frame
-    direction: Direction
 
 
 def compute_key_results(session: Session, settings: Settings, *, now: datetime) -> list[KeyResultValue]:
@@ -48,7 +48,8 @@ def compute_key_results(session: Session, settings: Settings, *, now: datetime) 
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
     ctx = SqlContext(dialect=session.get_bind().dialect.name, zone=settings.zone)
-    values: list[KeyResultValue] = []
+    scored: list[_Scoring] = []
+    requests: list[Request] = []  # per key result: this period, then the baseline's if measured
     for objective in settings.objectives:
         period = resolve_period(
             objective.period, now=now, zone=ctx.zone, fiscal_year_start_month=settings.fiscal_year_start_month
@@ -56,7 +57,19 @@ def compute_key_results(session: Session, settings: Settings, *, now: datetime) 
         frame = _Frame(objective, period, elapsed_share(period, now, ctx.zone), now)
         for kr in objective.key_results:
             query = MetricQuery(kr.metric, ctx, _pulling_sources(settings, kr), settings.teams)
-            values.extend(_key_result_values(session, query, kr, frame))
+            scored.append(_Scoring(kr, frame))
+            requests.append(Request(query, period, kr.group_by))
+            if kr.baseline == "previous_period":
+                requests.append(Request(query, previous_period(period), kr.group_by))
+    measured = iter(measure(session, requests))
+    values: list[KeyResultValue] = []
+    for item in scored:
+        current = next(measured)
+        previous = Measurement(total=None, groups={})
+        if item.kr.baseline == "previous_period":
+            # A baseline is shown as a value is; relative targets start from the number shown.
+            previous = _rounded(next(measured), item.kr)
+        values.extend(_key_result_values(item, current, previous))
     return values
 
 
@@ -64,23 +77,17 @@ def _pulling_sources(settings: Settings, kr: KeyResult) -> tuple[str, ...]:
     return tuple(name for name, source in settings.sources.items() if kr.metric.stream in source.streams)
 
 
-def _key_result_values(
-    session: Session, query: MetricQuery, kr: KeyResult, frame: _Frame
-) -> list[KeyResultValue]:
-    current = measure(session, query, frame.period, kr.group_by)
-    previous = Measurement(total=None, groups={})
-    if kr.baseline == "previous_period":
-        # A baseline is shown as a value is; relative targets start from the number shown.
-        previous = _rounded(measure(session, query, previous_period(frame.period), kr.group_by), kr)
+def _key_result_values(item: _Scoring, current: Measurement, previous: Measurement) -> list[KeyResultValue]:
+    kr = item.kr
     total = _quantized(kr, scoring.total_goal(kr, previous.total))
-    scored = _Scoring(kr, frame, scoring.direction(kr, total))
-    values = [_scored(scored, (TOTAL, ""), current.total, total)]
+    direction = scoring.direction(kr, total)
+    values = [_scored(item, direction, (TOTAL, ""), current.total, total)]
     for key, value in sorted(current.groups.items()):
         group = (kr.group_by or TOTAL, key)
         goal = scoring.group_goal(
             kr, total, group, previous=previous.groups.get(key), owners=len(current.groups)
         )
-        values.append(_scored(scored, group, value, _quantized(kr, goal)))
+        values.append(_scored(item, direction, group, value, _quantized(kr, goal)))
     return values
 
 
@@ -99,12 +106,12 @@ def _quantized(kr: KeyResult, goal: scoring.Goal) -> scoring.Goal:
 
 
 def _scored(
-    scored: _Scoring, group: tuple[str, str], raw: Decimal | None, goal: scoring.Goal
+    scored: _Scoring, direction: Direction, group: tuple[str, str], raw: Decimal | None, goal: scoring.Goal
 ) -> KeyResultValue:
     kr, frame = scored.kr, scored.frame
     quantum = value_quantum(kr.metric)
     value = scoring.quantize(raw, quantum)
-    start = scoring.progress_start(kr.metric.kind, scored.direction, goal.baseline)
+    start = scoring.progress_start(kr.metric.kind, direction, goal.baseline)
     progress = scoring.progress(value, start, goal.target)
     return KeyResultValue(
         objective=frame.objective.key,
@@ -115,7 +122,7 @@ def _scored(
         value=value,
         baseline=goal.baseline,
         target=goal.target,
-        direction=scored.direction,
+        direction=direction,
         progress=progress,
         score=scoring.score(progress),
         expected=frame.expected,

@@ -1,13 +1,16 @@
-"""Metric values as SQL aggregates: one statement for the total, one for the groups.
+"""One metric in SQL: its scope, each record's terms, their aggregates, and the finished value.
 
-Every statement has the same two layers: an inner select yields one row per record in scope
-with the record's contribution (its "terms") and its group key; the outer select aggregates
-the terms per group. The layering keeps the group key a plain column, so PostgreSQL never has
-to match a parameterised expression between SELECT and GROUP BY.
+A metric's value is numerator / denominator for averages and ratios, else the numerator:
+`terms` says what each record in scope contributes to both, `aggregates` how they add up
+within a group. Because every kind adds up (count, sum, sum and count, two sums), the
+values of many groups can be added together again, in Python, without another query: that
+is how `measure` gets totals and teams from one statement grouped by owner (see `passes`).
+Only distinct counts do not add up; they get statements of their own (`group_statement`
+here, `passes.distinct_totals`).
 
 Scope: records not deleted whose date field falls in the period, read in the configured time
 zone (see `scope_clause`), and matching the metric's `where`. Records of every source count
-together. Groups:
+together. `group_statement`'s groups:
 - `owner`: owners joined on (source, owner_id), named by `owner_group_key`. The owners table
   is the outer side of the join, so every owner appears; a key gets a value when at least one
   of its owner rows is active in a source that pulls the stream. The records of all its owner
@@ -16,7 +19,8 @@ together. Groups:
   `region`: the owner's region. A team or region appears when an active owner of a pulling
   source has it, or when it has records in scope (a team of departed reps keeps its records).
 - `attributes.x`: the attribute's value as text, for records in scope that have it.
-A record whose owner is unknown counts in the total only.
+A record whose owner is unknown counts in the total only. `owner_groups` folds per-owner
+values into the same groups by the same rules.
 """
 
 from __future__ import annotations
@@ -42,7 +46,6 @@ from sqlalchemy import (
     select,
     true,
 )
-from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from syncer.config.models import (
@@ -62,7 +65,6 @@ from syncer.rollup.expressions import (
     attribute_text,
     day_difference,
     is_instant,
-    prepare_connection,
 )
 from syncer.rollup.filters import attribute_name, canonical_column, filter_clause
 from syncer.rollup.periods import local_bounds
@@ -91,41 +93,53 @@ class Measurement:
     groups: dict[str, Decimal | None]
 
 
+@dataclass(frozen=True, slots=True)
+class Request:
+    """What a key result needs measured: its metric over one period, with or without groups."""
+
+    query: MetricQuery
+    period: Period
+    group_by: str | None
+
+    @property
+    def adds_up(self) -> bool:
+        """Its groups are sums of per-owner values (so one statement grouped by owner serves)."""
+        additive_groups = self.group_by in (None, "owner", "team", "region")
+        return additive_groups and not isinstance(self.query.metric, DistinctCountMetric)
+
+
 def stream_table(stream: StreamName) -> Table:
     return cast(Table, STREAM_TABLES[stream].__table__)
 
 
-def measure(session: Session, query: MetricQuery, period: Period, group_by: str | None) -> Measurement:
-    """The metric over `period`: its total and, with `group_by`, every group's value."""
-    prepare_connection(session)
-    total_row = session.execute(_total_statement(query, period)).one()
-    groups: dict[str, Decimal | None] = {}
-    if group_by is not None:
-        for row in session.execute(_group_statement(query, period, group_by)):
-            groups[str(row.group_key)] = _finish(row.num, row.den, query.metric)
-    return Measurement(total=_finish(total_row.num, total_row.den, query.metric), groups=groups)
+def date_field(metric: Metric) -> str:
+    """The column that places the metric's records in a period."""
+    return metric.date or DEFAULT_DATE_FIELD[metric.stream]
 
 
-def scope_clause(table: Table, metric: Metric, period: Period, ctx: SqlContext) -> ColumnElement[bool]:
-    """Records in scope: not deleted, dated in the period (local time), matching `where`.
+def in_period(column: ColumnElement[Any], period: Period, ctx: SqlContext) -> ColumnElement[bool]:
+    """`column` falls in `period`, read in the configured time zone.
 
     A `date` column compares calendar days; an instant column compares against the UTC
     instants of local midnight at the start and after the end, so a deal closed at 23:30
     local on the quarter's last day is in that quarter whatever UTC says.
     """
-    column = table.c[metric.date or DEFAULT_DATE_FIELD[metric.stream]]
     if is_instant(column):
         start_at, end_at = local_bounds(period, ctx.zone)
-        in_period = and_(column >= start_at, column < end_at)
-    else:
-        in_period = and_(column >= period.start, column <= period.end)
-    return and_(table.c.deleted == false(), in_period, filter_clause(table, metric.where, ctx))
+        return and_(column >= start_at, column < end_at)
+    return and_(column >= period.start, column <= period.end)
+
+
+def scope_clause(table: Table, metric: Metric, period: Period, ctx: SqlContext) -> ColumnElement[bool]:
+    """Records in scope: not deleted, dated in the period, matching `where`."""
+    dated = in_period(table.c[date_field(metric)], period, ctx)
+    return and_(table.c.deleted == false(), dated, filter_clause(table, metric.where, ctx))
 
 
 # ---------------------------------------------------------------- terms and aggregates
 
 
-def _terms(table: Table, metric: Metric, ctx: SqlContext) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+def terms(table: Table, metric: Metric, ctx: SqlContext) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
     """Each record's contribution: (numerator term, denominator term); NULL terms are skipped."""
     match metric:
         case CountMetric():
@@ -147,6 +161,16 @@ def _terms(table: Table, metric: Metric, ctx: SqlContext) -> tuple[ColumnElement
             )
 
 
+def counted(table: Table, metric: Metric, ctx: SqlContext) -> ColumnElement[bool] | None:
+    """The records in scope that can change the metric's value; None when all of them can."""
+    parts = [filter_clause(table, metric.where, ctx)] if metric.where else []
+    if isinstance(metric, RatioMetric) and metric.denominator:  # in neither: adds 0 to both
+        parts.append(
+            or_(filter_clause(table, metric.numerator, ctx), filter_clause(table, metric.denominator, ctx))
+        )
+    return and_(*parts) if parts else None
+
+
 def _ratio_term(table: Table, metric: RatioMetric, where: Filter, ctx: SqlContext) -> ColumnElement[Any]:
     """A record's weight (1, or its weight field with a missing weight as 0) when it matches."""
     weight = literal(1) if metric.weight is None else func.coalesce(_number(table, metric.weight, ctx), 0)
@@ -154,10 +178,10 @@ def _ratio_term(table: Table, metric: RatioMetric, where: Filter, ctx: SqlContex
     return case((and_(present, filter_clause(table, where, ctx)), weight), else_=0)
 
 
-def _aggregates(
+def aggregates(
     num: ColumnElement[Any], den: ColumnElement[Any], metric: Metric
 ) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
-    """Per-group (numerator, denominator); the value is their quotient (see `_finish`)."""
+    """Per-group (numerator, denominator); the value is their quotient (see `finish`)."""
     match metric:
         case CountMetric():
             return func.count(num), null()
@@ -176,7 +200,7 @@ def _number(table: Table, name: str, ctx: SqlContext) -> ColumnElement[Any]:
     return column if column is not None else attribute_number(table, attribute_name(name), ctx)
 
 
-def _finish(num: Any, den: Any, metric: Metric) -> Decimal | None:
+def finish(num: Any, den: Any, metric: Metric) -> Decimal | None:
     """numerator / denominator for avg and ratio kinds (None over nothing), else numerator."""
     numerator = to_decimal(num)
     if metric.kind not in ("avg", "avg_days", "ratio"):
@@ -196,25 +220,15 @@ def to_decimal(value: Any) -> Decimal | None:
 # ---------------------------------------------------------------- statements
 
 
-def _total_statement(query: MetricQuery, period: Period) -> Select[Any]:
+def group_statement(query: MetricQuery, period: Period, group_by: str) -> Select[Any]:
+    """The metric's value per group (group_key, num, den): for groups that do not add up."""
     table = stream_table(query.metric.stream)
-    num, den = _terms(table, query.metric, query.ctx)
-    rows = (
-        select(num.label("num"), den.label("den"))
-        .where(scope_clause(table, query.metric, period, query.ctx))
-        .subquery()
-    )
-    return select(*_labelled(_aggregates(rows.c.num, rows.c.den, query.metric)))
-
-
-def _group_statement(query: MetricQuery, period: Period, group_by: str) -> Select[Any]:
-    table = stream_table(query.metric.stream)
-    num, den = _terms(table, query.metric, query.ctx)
+    num, den = terms(table, query.metric, query.ctx)
     scope = scope_clause(table, query.metric, period, query.ctx)
-    terms = (num.label("num"), den.label("den"), table.c.id.label("record_id"))
+    record = (num.label("num"), den.label("den"), table.c.id.label("record_id"))
     if group_by.startswith("attributes."):
         key = attribute_text(table, attribute_name(group_by), query.ctx)
-        rows = select(key.label("group_key"), *terms).where(scope, key.is_not(None)).subquery()
+        rows = select(key.label("group_key"), *record).where(scope, key.is_not(None)).subquery()
         return _grouped(rows, query.metric).group_by(rows.c.group_key)
     owned = _OWNERS.outerjoin(
         table, and_(table.c.source == _OWNERS.c.source, table.c.owner_id == _OWNERS.c.id, scope)
@@ -222,7 +236,7 @@ def _group_statement(query: MetricQuery, period: Period, group_by: str) -> Selec
     active = case((and_(_OWNERS.c.active == true(), _OWNERS.c.source.in_(query.sources)), 1), else_=0)
     key = _owner_group_key() if group_by == "owner" else _team_or_region(group_by, query.teams)
     inner = (
-        select(key.label("group_key"), active.label("active"), *terms)
+        select(key.label("group_key"), active.label("active"), *record)
         .select_from(owned)
         .where(key.is_not(None))
     )
@@ -235,7 +249,7 @@ def _group_statement(query: MetricQuery, period: Period, group_by: str) -> Selec
 
 
 def _grouped(rows: Any, metric: Metric) -> Select[Any]:
-    return select(rows.c.group_key, *_labelled(_aggregates(rows.c.num, rows.c.den, metric)))
+    return select(rows.c.group_key, *_labelled(aggregates(rows.c.num, rows.c.den, metric)))
 
 
 def _labelled(parts: tuple[ColumnElement[Any], ColumnElement[Any]]) -> tuple[ColumnElement[Any], ...]:

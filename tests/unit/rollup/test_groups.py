@@ -118,6 +118,21 @@ def test_a_team_of_departed_reps_keeps_its_records(session: Session) -> None:
     assert {k: v.value for k, v in teams.items()} == {"legacy": Decimal("40.00")}
 
 
+def test_a_departed_team_shows_with_records_in_scope_that_neither_side_of_its_ratio_counts(
+    session: Session,
+) -> None:
+    """In scope (`where`) is what makes a team show, even when no record is in the ratio yet."""
+    rows = Rows(session)
+    rows.owner("005C", "cy@example.com", active=False, team="legacy")
+    rows.deal("d1", owner_id="005C", type="new", is_won=False, stage="Open", close_date=IN_QUARTER)
+    win_rate = {"kind": "ratio", "stream": "deals", "where": {"type": "new"},
+                "numerator": {"is_won": True}, "denominator": {"stage": ["Won", "Lost"]}}  # fmt: skip
+    total, teams = _compute(session, win_rate, group_by="team")
+    assert set(teams) == {"legacy"}
+    assert teams["legacy"].value is None
+    assert total.value is None
+
+
 def test_regions_come_from_the_owner(session: Session) -> None:
     rows = Rows(session)
     _team(rows)

@@ -359,9 +359,9 @@ def _insert(session: Session, owners: list[dict[str, Any]], deals: list[dict[str
     zone=st.sampled_from(ZONES),
     owners=owners_st,
     deals=deals_st,
-    metrics=st.lists(metrics_st, min_size=3, max_size=3),
-    period=periods_st,
-    group_by=group_by_st,
+    metrics=st.lists(metrics_st, min_size=4, max_size=4),
+    periods=st.lists(periods_st, min_size=2, max_size=2),
+    group_bys=st.lists(group_by_st, min_size=4, max_size=4),
     teams=st.sampled_from([{}, {"t9": ["Cy@Example.com", "ana@example.com"]}]),
 )
 def test_sql_rollup_matches_the_python_reference(
@@ -370,10 +370,11 @@ def test_sql_rollup_matches_the_python_reference(
     owners: list[dict[str, Any]],
     deals: list[dict[str, Any]],
     metrics: list[dict[str, Any]],
-    period: Any,
-    group_by: str | None,
+    periods: list[Any],
+    group_bys: list[str | None],
     teams: dict[str, list[str]],
 ) -> None:
+    """Two objectives (their periods often overlap) of two key results each, measured together."""
     owners = [{**o, "id": f"o{n}"} for n, o in enumerate(owners)]
     deals = [{**d, "owner_id": f"o{d['owner']}", "created_at": _placed(d["created_at"], zone)} for d in deals]
     metrics = [{"stream": "deals", **metric} for metric in metrics]
@@ -385,16 +386,19 @@ def test_sql_rollup_matches_the_python_reference(
             "baseline": "previous_period",
             "target": "+10%",
         }
-        for n, metric in enumerate(metrics)
+        for n, (metric, group_by) in enumerate(zip(metrics, group_bys, strict=True))
     ]
-    config = settings_with(
-        [{"key": "o", "period": period, "key_results": key_results}], timezone=zone, teams=teams
-    )
+    objectives = [
+        {"key": f"o{n}", "period": period, "key_results": key_results[2 * n : 2 * n + 2]}
+        for n, period in enumerate(periods)
+    ]
+    config = settings_with(objectives, timezone=zone, teams=teams)
     reference = Reference(ZoneInfo(zone), owners, deals, teams)
     try:
         _insert(session, owners, deals)
         values = compute_key_results(session, config, now=NOW)
-        for kr, metric in zip(config.objectives[0].key_results, metrics, strict=True):
+        models = [kr for objective in config.objectives for kr in objective.key_results]
+        for kr, metric, group_by in zip(models, metrics, group_bys, strict=True):
             _check([v for v in values if v.key_result == kr.key], reference, kr.metric, metric, group_by)
     finally:
         session.rollback()
