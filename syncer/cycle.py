@@ -16,7 +16,7 @@ from syncer.config.models import Settings
 from syncer.contract import Connector
 from syncer.errors import CrmError
 from syncer.pull import SourceResult, pull_source
-from syncer.rollup import compute_key_results
+from syncer.rollup import ROLLUP_CONNECTIONS, compute_key_results
 from syncer.rollup.values import KeyResultValue
 from syncer.store import lease, runs, snapshots
 from syncer.store.database import Store
@@ -133,7 +133,10 @@ def _run_phases(
                 report.errors.append(str(exc))
     if "rollup" in options.phases or "push" in options.phases:
         with store.sessions.begin() as session:
-            report.values = compute_key_results(session, settings, now=clock())
+            # Pulls are committed: the rollup may read the streams on several connections.
+            report.values = compute_key_results(
+                session, settings, now=clock(), connections=ROLLUP_CONNECTIONS
+            )
             if "rollup" in options.phases:
                 snapshots.save_snapshot(session, report.run_id, report.values)
     if "push" in options.phases:

@@ -8,7 +8,15 @@ values. Periods, SQL and scoring live in `periods`, `metrics` (with `filters` an
 from __future__ import annotations
 
 from syncer.rollup.keyresults import compute_key_results
+from syncer.rollup.measure import ROLLUP_CONNECTIONS
 from syncer.rollup.scoring import objective_scores
 from syncer.rollup.values import KeyResultValue, ObjectiveScore, Period
 
-__all__ = ["KeyResultValue", "ObjectiveScore", "Period", "compute_key_results", "objective_scores"]
+__all__ = [
+    "ROLLUP_CONNECTIONS",
+    "KeyResultValue",
+    "ObjectiveScore",
+    "Period",
+    "compute_key_results",
+    "objective_scores",
+]

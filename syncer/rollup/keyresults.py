@@ -39,11 +39,14 @@ class _Scoring:
     frame: _Frame
 
 
-def compute_key_results(session: Session, settings: Settings, *, now: datetime) -> list[KeyResultValue]:
+def compute_key_results(
+    session: Session, settings: Settings, *, now: datetime, connections: int = 1
+) -> list[KeyResultValue]:
     """Every key result's total and group values at `now`, in YAML order (total first).
 
     Reads the store only; `now` must be aware. Periods are resolved from `now` in the
-    configured time zone and fiscal year.
+    configured time zone and fiscal year. `connections` > 1 reads the streams side by side
+    on that many connections, which see committed rows only (see `measure`).
     """
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
@@ -61,7 +64,7 @@ def compute_key_results(session: Session, settings: Settings, *, now: datetime) 
             requests.append(Request(query, period, kr.group_by))
             if kr.baseline == "previous_period":
                 requests.append(Request(query, previous_period(period), kr.group_by))
-    measured = iter(measure(session, requests))
+    measured = iter(measure(session, requests, connections=connections))
     values: list[KeyResultValue] = []
     for item in scored:
         current = next(measured)

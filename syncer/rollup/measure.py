@@ -4,27 +4,38 @@ The requests (a metric over a period, with or without groups) are planned into p
 `passes`), each pass is one statement, and every request's total and groups are then
 read from the pass results. Groups that do not add up across owners (distinct counts by
 owner, team or region; any metric grouped by an attribute) get one statement each.
+
+Passes are independent reads: with `connections` > 1 they run at once, each on a connection
+of its own from the session's engine (SQLite and psycopg both release the GIL while a
+statement runs), so deals and calls are read side by side on two cores. Such a connection
+sees committed rows only, which is why it is the caller's choice: the worker's cycle
+commits its pulls before the rollup; a caller holding uncommitted rows keeps the default.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy.orm import Session
 
 from syncer.rollup import owner_groups, passes
-from syncer.rollup.expressions import prepare_connection
+from syncer.rollup.expressions import SqlContext, prepare_connection
 from syncer.rollup.metrics import Measurement, Request, finish, group_statement
 
+# Connections a worker's rollup reads with: one per core, up to one per pass worth running.
+ROLLUP_CONNECTIONS = max(1, min(4, os.cpu_count() or 1))
 
-def measure(session: Session, requests: Sequence[Request]) -> list[Measurement]:
+
+def measure(session: Session, requests: Sequence[Request], *, connections: int = 1) -> list[Measurement]:
     """Each request's raw total and group values, in the order of `requests`."""
     if not requests:
         return []
     prepare_connection(session)
     ctx = requests[0].query.ctx
     planned, places = passes.plan(requests)
-    results = {id(pass_): passes.run(session, pass_, ctx) for pass_ in planned}
+    results = dict(zip(map(id, planned), _run_passes(session, planned, ctx, connections), strict=True))
     grouped = [request for request in requests if request.adds_up and request.group_by]
     owners = owner_groups.load_owners(session, grouped[0].query.teams) if grouped else {}
     measurements = []
@@ -40,3 +51,21 @@ def measure(session: Session, requests: Sequence[Request]) -> list[Measurement]:
             groups = {str(row.group_key): finish(row.num, row.den, metric) for row in rows}
         measurements.append(Measurement(total=finish(total.num, total.den, metric), groups=groups))
     return measurements
+
+
+def _run_passes(
+    session: Session, planned: list[passes.Pass], ctx: SqlContext, connections: int
+) -> list[passes.PassResult]:
+    engine = session.get_bind()
+    url = engine.engine.url  # the session may be bound to an engine or to one of its connections
+    in_memory = url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
+    if connections <= 1 or len(planned) <= 1 or in_memory:  # another connection: another database
+        return [passes.run(session, pass_, ctx) for pass_ in planned]
+
+    def run_alone(pass_: passes.Pass) -> passes.PassResult:
+        with Session(engine.engine) as own:
+            prepare_connection(own)
+            return passes.run(own, pass_, ctx)
+
+    with ThreadPoolExecutor(max_workers=connections, thread_name_prefix="rollup") as pool:
+        return list(pool.map(run_alone, planned))

@@ -30,7 +30,7 @@ from typing import Any
 import psycopg
 from sqlalchemy.engine import make_url
 
-from syncer.rollup import KeyResultValue, compute_key_results
+from syncer.rollup import ROLLUP_CONNECTIONS, KeyResultValue, compute_key_results
 from syncer.store.database import open_store
 from tests.benchmarks import dataset
 
@@ -45,7 +45,9 @@ def run_rollup(url: str) -> tuple[float, list[KeyResultValue]]:
     try:
         with store.sessions() as session:
             started = time.perf_counter()
-            values = compute_key_results(session, dataset.settings(), now=dataset.NOW)
+            values = compute_key_results(
+                session, dataset.settings(), now=dataset.NOW, connections=ROLLUP_CONNECTIONS
+            )  # as the worker's cycle runs it
             return time.perf_counter() - started, values
     finally:
         store.close()
