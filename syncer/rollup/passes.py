@@ -3,8 +3,9 @@
 A pass reads one stream once for every metric that dates its records by the same column,
 over one or more periods that do not overlap (a key result's period and its baseline's), and
 aggregates all of them at once with conditional aggregates (`CASE WHEN <where> THEN <term>`).
-Ten key results with `previous_period` baselines over deals and calls are two statements,
-where one statement per key result, period and grouping made 34.
+The benchmark's ten key results with `previous_period` baselines over deals and calls are
+three statements (deals, distinct accounts among them, calls) where one statement per key
+result, period and grouping made 34.
 
 - A grouped pass returns a row per (period, source, owner) with every metric's partial
   aggregates; totals, owners, teams and regions are sums of those rows (`owner_groups`).
@@ -79,6 +80,11 @@ class Pass:
     periods: list[Period] = field(default_factory=list)
     metrics: list[Metric] = field(default_factory=list)
     hits: set[int] = field(default_factory=set)  # metrics whose matching records are counted
+
+    @property
+    def covering(self) -> Period:
+        """From the first period's start to the last one's end: what the pass reads."""
+        return Period(min(p.start for p in self.periods), max(p.end for p in self.periods))
 
     def takes(self, period: Period) -> bool:
         return period in self.periods or not any(_overlap(period, other) for other in self.periods)
@@ -183,14 +189,14 @@ def statement(pass_: Pass, ctx: SqlContext, *, scan: bool = False) -> Select[Any
         parts.append(
             (inner.add(case((matches, num))), inner.add(case((matches, den))) if has_den else None, hits)
         )
-        wanted.append(matches if n in pass_.hits else counted(table, metric, ctx))
-    covering = Period(min(p.start for p in pass_.periods), max(p.end for p in pass_.periods))
+        in_scope = matches if metric.where else None  # a team shows for records in scope
+        wanted.append(in_scope if n in pass_.hits else counted(table, metric, ctx))
     where = [
         table.c.deleted == false(),
-        in_period(sqlite_unindexed(column) if scan else column, covering, ctx),
+        in_period(sqlite_unindexed(column) if scan else column, pass_.covering, ctx),
     ]
     if all(clause is not None for clause in wanted):  # skip records no metric reads
-        where.append(or_(*(clause for clause in wanted if clause is not None)))
+        where.append(or_(*_distinct([clause for clause in wanted if clause is not None])))
     query = select(*inner.columns).where(*where)
     rows = (query.limit(-1) if ctx.is_sqlite else query).subquery()
     measured: list[ColumnElement[Any]] = []
@@ -212,12 +218,25 @@ class _InnerColumns:
         self._terms: list[ColumnElement[Any]] = []
 
     def add(self, expression: ColumnElement[Any]) -> str:
-        for n, known in enumerate(self._terms):
-            if known.compare(expression):
-                return f"t{n}"
-        self._terms.append(expression)
-        self.columns.append(expression.label(f"t{len(self._terms) - 1}"))
-        return f"t{len(self._terms) - 1}"
+        known = _index(self._terms, expression)
+        if known is None:
+            known = len(self._terms)
+            self._terms.append(expression)
+            self.columns.append(expression.label(f"t{known}"))
+        return f"t{known}"
+
+
+def _index(expressions: list[ColumnElement[Any]], expression: ColumnElement[Any]) -> int | None:
+    """Where an equal expression (same SQL, same values) is in `expressions`, if anywhere."""
+    return next((n for n, known in enumerate(expressions) if known.compare(expression)), None)
+
+
+def _distinct(clauses: list[ColumnElement[bool]]) -> list[ColumnElement[bool]]:
+    kept: list[ColumnElement[bool]] = []
+    for clause in clauses:
+        if _index(kept, clause) is None:
+            kept.append(clause)
+    return kept
 
 
 def _prefers_scan(session: Session, pass_: Pass, ctx: SqlContext) -> bool:
@@ -233,12 +252,8 @@ def _prefers_scan(session: Session, pass_: Pass, ctx: SqlContext) -> bool:
     first, last = session.scalar(select(func.min(column))), session.scalar(select(func.max(column)))
     if first is None or last is None:
         return False
-    periods = pass_.periods
-    low, high = (
-        local_bounds(Period(min(p.start for p in periods), max(p.end for p in periods)), ctx.zone)
-        if is_instant(column)
-        else (min(p.start for p in periods), max(p.end for p in periods))
-    )
+    covering = pass_.covering
+    low, high = local_bounds(covering, ctx.zone) if is_instant(column) else (covering.start, covering.end)
     span = max(_days(last) - _days(first), 1.0)
     share = (min(_days(high), _days(last)) - max(_days(low), _days(first))) / span
     return share > SCAN_SHARE
