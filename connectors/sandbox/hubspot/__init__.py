@@ -22,9 +22,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from types import TracebackType
-from typing import Self
 
+from connectors.sandbox.http_server import SandboxHttpServer, ServedSandbox
 from connectors.sandbox.hubspot.auth import OAUTH_TOKEN_TTL, OAuthApp, TokenStore
 from connectors.sandbox.hubspot.faults import FaultPlan
 from connectors.sandbox.hubspot.limits import DAILY_LIMIT, SEARCH_PER_SECOND, TEN_SECONDLY_LIMIT, RateLimits
@@ -32,7 +31,7 @@ from connectors.sandbox.hubspot.portal import HsRecord, Portal
 from connectors.sandbox.hubspot.request_log import LoggedRequest, RequestLog
 from connectors.sandbox.hubspot.schemas import KEY_RESULTS_SCHEMA, create_schema
 from connectors.sandbox.hubspot.seeding import owner_ids, seed_portal
-from connectors.sandbox.hubspot.server import HubSpotApi, SandboxHttpServer
+from connectors.sandbox.hubspot.server import HubSpotApi
 from connectors.sandbox.hubspot.state import SandboxState
 from connectors.sandbox.salesforce.clock import SandboxClock
 from connectors.sandbox.sample_org import DEFAULT_SCALE, SampleOrg, SampleScale, generate_sample_org
@@ -60,7 +59,7 @@ class HubSpotSettings:
     port: int = 0  # 0: a free port on 127.0.0.1
 
 
-class HubSpotSandbox:
+class HubSpotSandbox(ServedSandbox):
     """The sandbox portal and its HTTP server; a context manager that starts and stops the server."""
 
     def __init__(
@@ -93,32 +92,13 @@ class HubSpotSandbox:
         self._tokens = TokenStore(self.clock, OAUTH_APP, ttl=settings.token_ttl)
         self._state = SandboxState(self.portal, self._tokens, self._limits, self._faults, self.requests)
         self._port = settings.port
-        self._server: SandboxHttpServer | None = None
 
-    # -- lifecycle
+    # -- lifecycle (start, stop, with: ServedSandbox)
 
-    def start(self) -> Self:
-        """Start serving in a background thread (idempotent)."""
-        if self._server is None:
-            self._server = SandboxHttpServer(HubSpotApi(self._state), host="127.0.0.1", port=self._port)
-            self._state.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
-            self._server.serve_in_background()
-        return self
-
-    def stop(self) -> None:
-        """Stop the server; the portal stays readable."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
+    def _open_server(self) -> SandboxHttpServer:
+        server = SandboxHttpServer(HubSpotApi(self._state), host="127.0.0.1", port=self._port)
+        self._state.base_url = f"http://127.0.0.1:{server.server_address[1]}"
+        return server
 
     # -- connection details
 

@@ -1,4 +1,4 @@
-"""The plain-HTTP server of the HubSpot sandbox and its routes.
+"""The HubSpot sandbox's API, served over plain HTTP by `sandbox.http_server`, and its routes.
 
 Every request is logged and may meet an injected failure. API routes need a Bearer token (401
 INVALID_AUTHENTICATION otherwise) and count against the rate limits: search against its own
@@ -8,16 +8,13 @@ per-second cap, everything else against the 10-second bucket, all against the da
 
 from __future__ import annotations
 
-import json
 import logging
 import re
-import threading
 from collections.abc import Callable
 from dataclasses import replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
-from urllib.parse import parse_qs, parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qs, parse_qsl, unquote
 
+from connectors.sandbox.http_server import RawRequest, SandboxApi, logged_body
 from connectors.sandbox.hubspot import meta_api, objects_api, search
 from connectors.sandbox.hubspot.exchange import ApiRequest, ApiResponse, HubSpotError, error_response
 from connectors.sandbox.hubspot.request_log import LoggedRequest, redact_form
@@ -60,11 +57,33 @@ ROUTES: list[tuple[str, re.Pattern[str], str, Handler]] = [
 ]
 
 
-class HubSpotApi:
+class HubSpotApi(SandboxApi[ApiRequest]):
     """Answers one parsed request."""
+
+    name = "hubspot-sandbox"
+    json_content_type = "application/json;charset=utf-8"
 
     def __init__(self, state: SandboxState) -> None:
         self.state = state
+
+    def parse(self, raw: RawRequest) -> ApiRequest:
+        path = unquote(raw.path).rstrip("/") or "/"
+        return ApiRequest(
+            raw.method, path, parse_qs(raw.query, keep_blank_values=True), raw.headers, raw.body
+        )
+
+    def record(self, request: ApiRequest, kind: str, status: int) -> None:
+        self.state.log.append(
+            LoggedRequest(
+                at=self.state.portal.clock.now(),
+                method=request.method,
+                path=request.path,
+                params={name: ",".join(values) for name, values in request.params.items()},
+                body=logged_body(request.body, kind, redact_form),
+                kind=kind,
+                status=status,
+            )
+        )
 
     def handle(self, request: ApiRequest) -> tuple[ApiResponse, str]:
         """The response and the kind of request it was (for the log)."""
@@ -119,93 +138,3 @@ def _route(request: ApiRequest) -> tuple[str, Handler | None, ApiRequest]:
         if method == request.method:
             return kind, handler, replace(request, route=match.groupdict())
     return ("method_not_allowed" if known_path else "unknown"), None, request
-
-
-class SandboxHttpServer(ThreadingHTTPServer):
-    """A threading HTTP server on 127.0.0.1 that hands requests to a HubSpotApi."""
-
-    daemon_threads = True
-
-    def __init__(self, api: HubSpotApi, *, host: str, port: int) -> None:
-        super().__init__((host, port), _RequestHandler)
-        self.api = api
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """Quiet: clients that drop the connection are not server faults."""
-
-    def serve_in_background(self) -> threading.Thread:
-        thread = threading.Thread(
-            target=self.serve_forever, kwargs={"poll_interval": 0.05}, name="hubspot-sandbox", daemon=True
-        )
-        thread.start()
-        return thread
-
-
-class _RequestHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as urllib3 pools expect
-    disable_nagle_algorithm = True  # headers and body go out in two writes: don't wait for delayed ACKs
-    timeout = 30
-    server: SandboxHttpServer
-
-    def do_GET(self) -> None:
-        self._serve()
-
-    def do_POST(self) -> None:
-        self._serve()
-
-    def do_PATCH(self) -> None:
-        self._serve()
-
-    def do_PUT(self) -> None:
-        self._serve()
-
-    def do_DELETE(self) -> None:
-        self._serve()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: the request log is the record of what happened."""
-
-    def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        split = urlsplit(self.path)
-        headers = {name.lower(): value for name, value in self.headers.items()}
-        params = parse_qs(split.query, keep_blank_values=True)
-        path = unquote(split.path).rstrip("/") or "/"
-        request = ApiRequest(self.command, path, params, headers, body)
-        api = self.server.api
-        response, kind = api.handle(request)
-        api.state.log.append(
-            LoggedRequest(
-                at=api.state.portal.clock.now(),
-                method=request.method,
-                path=path,
-                params={name: ",".join(values) for name, values in params.items()},
-                body=_logged_body(request, kind),
-                kind=kind,
-                status=response.status,
-            )
-        )
-        self._send(response)
-
-    def _send(self, response: ApiResponse) -> None:
-        payload = b"" if response.body is None else json.dumps(response.body).encode()
-        self.send_response(response.status)
-        for name, value in response.headers.items():
-            self.send_header(name, value)
-        if response.body is not None:
-            self.send_header("Content-Type", "application/json;charset=utf-8")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-
-def _logged_body(request: ApiRequest, kind: str) -> Any:
-    if not request.body:
-        return None
-    if kind == "token":
-        return redact_form(dict(parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True)))
-    try:
-        return json.loads(request.body)
-    except ValueError:
-        return request.body.decode("utf-8", "replace")

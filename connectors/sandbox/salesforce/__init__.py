@@ -18,12 +18,12 @@ import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from connectors.sandbox.http_server import SandboxHttpServer, ServedSandbox
 from connectors.sandbox.salesforce.clock import SandboxClock
 from connectors.sandbox.salesforce.exchange import SandboxState
 from connectors.sandbox.salesforce.faults import FaultPlan, WritePredicate, by_record_id
@@ -35,7 +35,7 @@ from connectors.sandbox.salesforce.query_cursors import MAX_OPEN_CURSORS, QueryC
 from connectors.sandbox.salesforce.request_log import RequestLog
 from connectors.sandbox.salesforce.schema import Schema
 from connectors.sandbox.salesforce.seeding import INTEGRATION_USERNAME, seed_org
-from connectors.sandbox.salesforce.server import SalesforceApi, SandboxHttpServer
+from connectors.sandbox.salesforce.server import SalesforceApi, tls_context
 from connectors.sandbox.salesforce.tokens import DEFAULT_TOKEN_TTL, TokenStore
 from connectors.sandbox.sample_org import DEFAULT_SCALE, SampleOrg, SampleScale, generate_sample_org
 from connectors.sandbox.tls import localhost_certificate
@@ -59,7 +59,7 @@ class SandboxSettings:
     port: int = 0  # 0: a free port on 127.0.0.1
 
 
-class SalesforceSandbox:
+class SalesforceSandbox(ServedSandbox):
     """The sandbox org and its HTTPS server; a context manager that starts and stops the server."""
 
     def __init__(
@@ -86,39 +86,22 @@ class SalesforceSandbox:
         self._app = ConnectedApp(CLIENT_ID, CLIENT_SECRET, "", INTEGRATION_USERNAME, PASSWORD, SECURITY_TOKEN)
         self._cursors = QueryCursors(max_open=settings.max_open_cursors)
         self._port = settings.port
-        self._server: SandboxHttpServer | None = None
 
-    # -- lifecycle
+    # -- lifecycle (start, stop, with: ServedSandbox)
 
-    def start(self) -> Self:
-        """Start serving in a background thread (idempotent)."""
-        if self._server is None:
-            certificate = localhost_certificate()
-            oauth = OAuthEndpoint(self._app, self._tokens, self.org)
-            state = SandboxState(
-                self.org, self._tokens, oauth, self._usage, self.requests, self._faults, self._cursors
-            )
-            self._server = SandboxHttpServer(
-                SalesforceApi(state), certificate, host="127.0.0.1", port=self._port
-            )
-            self._app.instance_url = f"https://127.0.0.1:{self._server.server_address[1]}"
-            self._server.serve_in_background()
-        return self
-
-    def stop(self) -> None:
-        """Stop the server; the org stays readable."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
+    def _open_server(self) -> SandboxHttpServer:
+        oauth = OAuthEndpoint(self._app, self._tokens, self.org)
+        state = SandboxState(
+            self.org, self._tokens, oauth, self._usage, self.requests, self._faults, self._cursors
+        )
+        server = SandboxHttpServer(
+            SalesforceApi(state),
+            host="127.0.0.1",
+            port=self._port,
+            ssl_context=tls_context(localhost_certificate()),
+        )
+        self._app.instance_url = f"https://127.0.0.1:{server.server_address[1]}"
+        return server
 
     # -- connection details
 

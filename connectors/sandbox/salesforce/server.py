@@ -1,4 +1,5 @@
-"""The HTTPS server of the Salesforce sandbox and its routes under `/services/data/v{NN.N}/`.
+"""The Salesforce sandbox's API, served over HTTPS by `sandbox.http_server`, and its routes under
+`/services/data/v{NN.N}/`.
 
 Every REST request is logged, may meet an injected failure, needs a live Bearer token (401
 INVALID_SESSION_ID otherwise) and counts against the daily API allocation (403
@@ -8,17 +9,14 @@ REQUEST_LIMIT_EXCEEDED once used up; CRM-API-NOTES §1.6, §1.7). The token requ
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import ssl
-import threading
 from collections.abc import Callable
 from dataclasses import replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, unquote
 
+from connectors.sandbox.http_server import RawRequest, SandboxApi, logged_body
 from connectors.sandbox.salesforce import (
     bulk_api,
     collections_api,
@@ -106,11 +104,32 @@ ROUTES: list[tuple[str, re.Pattern[str], str, Handler]] = [
 ]
 
 
-class SalesforceApi:
+class SalesforceApi(SandboxApi[ApiRequest]):
     """Answers one parsed request: token endpoint, then the versioned REST routes."""
+
+    name = "salesforce-sandbox"
+    json_content_type = "application/json;charset=UTF-8"
 
     def __init__(self, state: SandboxState) -> None:
         self.state = state
+
+    def parse(self, raw: RawRequest) -> ApiRequest:
+        params = dict(parse_qsl(raw.query, keep_blank_values=True))
+        return ApiRequest(raw.method, unquote(raw.path), params, raw.headers, raw.body)
+
+    def record(self, request: ApiRequest, kind: str, status: int) -> None:
+        self.state.log.append(
+            LoggedRequest(
+                at=self.state.org.clock.now(),
+                method=request.method,
+                path=request.path,
+                params=request.params,
+                headers=redact_headers(request.headers),
+                body=logged_body(request.body, kind, redact_form),
+                kind=kind,
+                status=status,
+            )
+        )
 
     def handle(self, request: ApiRequest) -> tuple[ApiResponse, str]:
         """The response and the kind of request it was (for the log); every response carries usage."""
@@ -200,98 +219,8 @@ def _error(error: ApiError) -> ApiResponse:
     return ApiResponse(error.status, error.body())
 
 
-class SandboxHttpServer(ThreadingHTTPServer):
-    """A threading HTTPS server on 127.0.0.1 that hands requests to a SalesforceApi."""
-
-    daemon_threads = True
-
-    def __init__(self, api: SalesforceApi, certificate: SandboxCertificate, *, host: str, port: int) -> None:
-        super().__init__((host, port), _RequestHandler)
-        self.api = api
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(certificate.cert_file, certificate.key_file)
-        # The handshake runs in the request thread, so one slow client cannot stall accept().
-        self.socket = context.wrap_socket(self.socket, server_side=True, do_handshake_on_connect=False)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """Quiet: clients that reject the certificate or drop the connection are not server faults."""
-
-    def serve_in_background(self) -> threading.Thread:
-        thread = threading.Thread(
-            target=self.serve_forever, kwargs={"poll_interval": 0.05}, name="salesforce-sandbox", daemon=True
-        )
-        thread.start()
-        return thread
-
-
-class _RequestHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as requests sessions expect
-    disable_nagle_algorithm = True  # headers and body go out in two writes: don't wait for delayed ACKs
-    timeout = 30
-    server: SandboxHttpServer
-
-    def do_GET(self) -> None:
-        self._serve()
-
-    def do_POST(self) -> None:
-        self._serve()
-
-    def do_PATCH(self) -> None:
-        self._serve()
-
-    def do_PUT(self) -> None:
-        self._serve()
-
-    def do_DELETE(self) -> None:
-        self._serve()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: the request log is the record of what happened."""
-
-    def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        split = urlsplit(self.path)
-        headers = {name.lower(): value for name, value in self.headers.items()}
-        params = dict(parse_qsl(split.query, keep_blank_values=True))
-        request = ApiRequest(self.command, unquote(split.path), params, headers, body)
-        api = self.server.api
-        response, kind = api.handle(request)
-        api.state.log.append(
-            LoggedRequest(
-                at=api.state.org.clock.now(),
-                method=request.method,
-                path=request.path,
-                params=params,
-                headers=redact_headers(headers),
-                body=_logged_body(request, kind),
-                kind=kind,
-                status=response.status,
-            )
-        )
-        self._send(response)
-
-    def _send(self, response: ApiResponse) -> None:
-        raw = isinstance(response.body, bytes)  # Bulk API results: CSV, Content-Type set by the route
-        payload = (
-            b"" if response.body is None else response.body if raw else json.dumps(response.body).encode()
-        )
-        self.send_response(response.status)
-        for name, value in response.headers.items():
-            self.send_header(name, value)
-        if response.body is not None and not raw:
-            self.send_header("Content-Type", "application/json;charset=UTF-8")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-
-def _logged_body(request: ApiRequest, kind: str) -> Any:
-    if not request.body:
-        return None
-    if kind == "token":
-        return redact_form(dict(parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True)))
-    try:
-        return json.loads(request.body)
-    except ValueError:
-        return request.body.decode("utf-8", "replace")
+def tls_context(certificate: SandboxCertificate) -> ssl.SSLContext:
+    """The server side of TLS with the sandbox's certificate (clients trust its `ca_bundle`)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(certificate.cert_file, certificate.key_file)
+    return context
