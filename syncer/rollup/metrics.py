@@ -6,7 +6,7 @@ within a group. Because every kind adds up (count, sum, sum and count, two sums)
 values of many groups can be added together again, in Python, without another query: that
 is how `measure` gets totals and teams from one statement grouped by owner (see `passes`).
 Only distinct counts do not add up; they get statements of their own (`group_statement`
-here, `passes.distinct_totals`).
+here, and a distinct pass per period in `passes`).
 
 Scope: records not deleted whose date field falls in the period, read in the configured time
 zone (see `scope_clause`), and matching the metric's `where`. Records of every source count
@@ -143,7 +143,7 @@ def terms(table: Table, metric: Metric, ctx: SqlContext) -> tuple[ColumnElement[
     """Each record's contribution: (numerator term, denominator term); NULL terms are skipped."""
     match metric:
         case CountMetric():
-            return table.c.id, null()  # NULL on the outer side of the owners join: not counted
+            return literal(1), null()
         case SumMetric() | AvgMetric():
             term = _number(table, metric.field, ctx)
             return term, term
@@ -174,8 +174,7 @@ def counted(table: Table, metric: Metric, ctx: SqlContext) -> ColumnElement[bool
 def _ratio_term(table: Table, metric: RatioMetric, where: Filter, ctx: SqlContext) -> ColumnElement[Any]:
     """A record's weight (1, or its weight field with a missing weight as 0) when it matches."""
     weight = literal(1) if metric.weight is None else func.coalesce(_number(table, metric.weight, ctx), 0)
-    present = table.c.id.is_not(None)  # false on the outer side of the owners join
-    return case((and_(present, filter_clause(table, where, ctx)), weight), else_=0)
+    return case((filter_clause(table, where, ctx), weight), else_=0)
 
 
 def aggregates(
@@ -225,18 +224,25 @@ def group_statement(query: MetricQuery, period: Period, group_by: str) -> Select
     table = stream_table(query.metric.stream)
     num, den = terms(table, query.metric, query.ctx)
     scope = scope_clause(table, query.metric, period, query.ctx)
-    record = (num.label("num"), den.label("den"), table.c.id.label("record_id"))
     if group_by.startswith("attributes."):
         key = attribute_text(table, attribute_name(group_by), query.ctx)
-        rows = select(key.label("group_key"), *record).where(scope, key.is_not(None)).subquery()
+        labelled = (key.label("group_key"), num.label("num"), den.label("den"))
+        rows = select(*labelled).where(scope, key.is_not(None)).subquery()
         return _grouped(rows, query.metric).group_by(rows.c.group_key)
     owned = _OWNERS.outerjoin(
         table, and_(table.c.source == _OWNERS.c.source, table.c.owner_id == _OWNERS.c.id, scope)
     )
+    present = table.c.id.is_not(None)  # false on the outer side of the join: an owner without records
     active = case((and_(_OWNERS.c.active == true(), _OWNERS.c.source.in_(query.sources)), 1), else_=0)
     key = _owner_group_key() if group_by == "owner" else _team_or_region(group_by, query.teams)
     inner = (
-        select(key.label("group_key"), active.label("active"), *record)
+        select(
+            key.label("group_key"),
+            active.label("active"),
+            case((present, num)).label("num"),
+            case((present, den)).label("den"),
+            table.c.id.label("record_id"),
+        )
         .select_from(owned)
         .where(key.is_not(None))
     )

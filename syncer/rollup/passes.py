@@ -27,7 +27,7 @@ from sqlalchemy import Select, Table, case, false, func, literal, null, or_, sel
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement, Null
 
-from syncer.config.models import CountMetric, DistinctCountMetric, Metric
+from syncer.config.models import DistinctCountMetric, Metric
 from syncer.rollup.expressions import SqlContext, is_instant, sqlite_unindexed
 from syncer.rollup.filters import filter_clause
 from syncer.rollup.metrics import (
@@ -183,7 +183,6 @@ def statement(pass_: Pass, ctx: SqlContext, *, scan: bool = False) -> Select[Any
     for n, metric in enumerate(metrics):
         matches = filter_clause(table, metric.where, ctx)
         num, den = terms(table, metric, ctx)
-        num = literal(1) if isinstance(metric, CountMetric) else num  # narrower than the id to sort
         hits = inner.add(case((matches, literal(1)))) if n in pass_.hits else None
         has_den = not isinstance(den, Null)  # count, sum and distinct count have no denominator
         parts.append(
