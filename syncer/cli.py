@@ -36,7 +36,7 @@ from syncer.store.database import create_store_engine, open_store, upgrade
 from syncer.store.snapshots import latest_values
 
 if TYPE_CHECKING:
-    from connectors.sandbox.demo import DemoOrg
+    from sandbox.demo import DemoOrg
 
 DEMO_CONFIG = Path(__file__).resolve().parent.parent / "config" / "demo.yaml"
 
@@ -247,7 +247,7 @@ def _print_findings(out: Console, source: str, findings: Sequence[Finding]) -> i
 
 def _demo(cli: Cli) -> int:
     args, out = cli.args, cli.out
-    from connectors.sandbox.demo import start_demo_org
+    from sandbox.demo import start_demo_org
 
     with start_demo_org() as demo, tempfile.TemporaryDirectory() as workdir:
         settings = cli.load(args.config, {**os.environ, **demo.env})
@@ -294,7 +294,7 @@ def _demo_fields(out: Console, settings: Settings) -> bool:
 
 def _print_demo_records(out: Console, settings: Settings, demo: DemoOrg) -> None:
     """What the cycle wrote: the reps' Salesforce User fields, the HubSpot key-result records."""
-    from connectors.sandbox.demo import KEY_RESULTS_OBJECT, read_key_results, read_user_fields
+    from sandbox.demo import KEY_RESULTS_OBJECT, read_key_results, read_user_fields
 
     for target in settings.writeback:
         source = settings.sources[target.source]

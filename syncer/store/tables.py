@@ -55,8 +55,8 @@ class DealRow(Base):
     account_id: Mapped[str | None] = mapped_column(String(64))
     amount: Mapped[Decimal | None]
     currency: Mapped[str | None] = mapped_column(String(8))
-    stage: Mapped[str | None] = mapped_column(String(120))
-    pipeline: Mapped[str | None] = mapped_column(String(120))
+    stage: Mapped[str | None] = mapped_column(Text)
+    pipeline: Mapped[str | None] = mapped_column(Text)
     type: Mapped[str] = mapped_column(String(16))
     is_closed: Mapped[bool]
     is_won: Mapped[bool]
@@ -75,8 +75,8 @@ class CallRow(Base):
     owner_id: Mapped[str | None] = mapped_column(String(64), index=True)
     occurred_at: Mapped[datetime | None] = mapped_column(index=True)
     duration_seconds: Mapped[int | None]
-    outcome: Mapped[str | None] = mapped_column(String(120))
-    direction: Mapped[str | None] = mapped_column(String(16))
+    outcome: Mapped[str | None] = mapped_column(Text)
+    direction: Mapped[str | None] = mapped_column(Text)
     modified_at: Mapped[datetime]
     deleted: Mapped[bool] = mapped_column(default=False)
     attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
@@ -102,11 +102,11 @@ class OwnerRow(Base):
     __tablename__ = "owners"
     source: Mapped[str] = mapped_column(String(64), primary_key=True)
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    name: Mapped[str | None] = mapped_column(String(200))
+    name: Mapped[str | None] = mapped_column(Text)
     email: Mapped[str | None] = mapped_column(String(254), index=True)  # stored lower-case
     active: Mapped[bool]
-    team: Mapped[str | None] = mapped_column(String(120))
-    region: Mapped[str | None] = mapped_column(String(120))
+    team: Mapped[str | None] = mapped_column(Text)
+    region: Mapped[str | None] = mapped_column(Text)
     record_id: Mapped[str] = mapped_column(String(64))
     modified_at: Mapped[datetime]
 
@@ -183,6 +183,56 @@ class LeaseRow(Base):
     name: Mapped[str] = mapped_column(String(120), primary_key=True)
     held_by: Mapped[str] = mapped_column(String(200))
     held_until: Mapped[datetime]
+
+
+class RejectedRecordRow(Base):
+    """A CRM record okrsync could not map, store or believe: quarantined, never counted.
+
+    Kept until a newer version of the record arrives and is admitted (migration 0003).
+    """
+
+    __tablename__ = "rejected_records"
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    stream: Mapped[str] = mapped_column(String(16), primary_key=True)  # deals, calls, renewals, owners
+    record_id: Mapped[str] = mapped_column(String(254), primary_key=True)
+    field: Mapped[str | None] = mapped_column(String(80))
+    value: Mapped[str | None] = mapped_column(Text)  # an excerpt of the offending value, escaped
+    reason: Mapped[str] = mapped_column(Text)
+    modified_at: Mapped[datetime | None]  # the CRM's stamp of the rejected version
+    first_seen: Mapped[datetime]
+    last_seen: Mapped[datetime]
+
+
+class SourceIdentityRow(Base):
+    """Which CRM org or portal a source name stands for in this store: one org per store."""
+
+    __tablename__ = "source_identities"
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # salesforce, hubspot
+    org_id: Mapped[str] = mapped_column(String(64))  # Salesforce organization id, HubSpot portal id
+    home_currency: Mapped[str | None] = mapped_column(String(8))
+    first_seen: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class StreamStatusRow(Base):
+    """Whether a stream's data can be trusted: its last completed pull and its last failure."""
+
+    __tablename__ = "stream_status"
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    stream: Mapped[str] = mapped_column(String(16), primary_key=True)
+    completed_at: Mapped[datetime | None]  # None: never completed a pull
+    failed_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class WritebackCheckRow(Base):
+    """When the written fields of one write-back object were last read back from the CRM."""
+
+    __tablename__ = "writeback_checks"
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    object: Mapped[str] = mapped_column(String(80), primary_key=True)
+    verified_at: Mapped[datetime]
 
 
 STREAM_TABLES = {"deals": DealRow, "calls": CallRow, "renewals": RenewalRow}

@@ -2,7 +2,7 @@
 
     python -m tests.benchmarks.bench_salesforce [--deals 200000 --calls 500000] [--small 50000:125000]
 
-For each size, the sandbox runs in a process of its own (`python -m connectors.sandbox.salesforce`)
+For each size, the sandbox runs in a process of its own (`python -m sandbox.salesforce`)
 so its memory is not counted. A fresh okrsync process then pulls `deals` and `calls` into an empty
 SQLite store with `syncer.pull.pull_stream`, once over REST (bulk_threshold out of reach) and once
 over Bulk API 2.0 (the default threshold, 50,000), and writes 5,000 changed values back. Reported:
@@ -40,7 +40,7 @@ NO_BULK = 1_000_000_000
 def start_sandbox(deals: int, calls: int) -> tuple[subprocess.Popen[str], dict[str, str]]:
     """The sandbox in its own process; its connection details from what it prints."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "connectors.sandbox.salesforce", "--deals", str(deals), "--calls", str(calls)],
+        [sys.executable, "-m", "sandbox.salesforce", "--deals", str(deals), "--calls", str(calls)],
         stdout=subprocess.PIPE,
         text=True,
         cwd=ROOT,

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from connectors.sandbox.demo import start_demo_org
+from sandbox.demo import start_demo_org
 from syncer.cli import connector_factory
 from syncer.config import load_settings
 from syncer.config.models import Settings

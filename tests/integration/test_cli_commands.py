@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.sandbox.demo import start_demo_org
+from sandbox.demo import start_demo_org
 from syncer.cli import main
 from syncer.store import ledger
 from syncer.store.database import open_store

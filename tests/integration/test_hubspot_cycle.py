@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from connectors import open_connector
-from connectors.sandbox.hubspot import HsRecord, HubSpotSandbox
+from sandbox.hubspot import HsRecord, HubSpotSandbox
 from syncer.config import load_settings
 from syncer.config.models import Settings
 from syncer.contract import Connector

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.sandbox.hubspot import HubSpotSandbox
+from sandbox.hubspot import HubSpotSandbox
 from syncer.cli import main
 from syncer.store import ledger
 from syncer.store.database import open_store

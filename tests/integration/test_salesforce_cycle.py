@@ -23,8 +23,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from connectors.sandbox.demo import DemoOrg, start_demo_org
-from connectors.sandbox.salesforce import SalesforceSandbox
+from sandbox.demo import DemoOrg, start_demo_org
+from sandbox.salesforce import SalesforceSandbox
 from syncer.cli import connector_factory, ensure_fields
 from syncer.config import load_settings
 from syncer.config.models import Settings

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from connectors.sandbox.demo import start_demo_org
-from connectors.sandbox.salesforce import SalesforceSandbox
+from sandbox.demo import start_demo_org
+from sandbox.salesforce import SalesforceSandbox
 from syncer.cli import main
 from tests.integration.test_salesforce_cycle import ensure_demo_fields
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from connectors.sandbox.salesforce import SalesforceSandbox
+from sandbox.salesforce import SalesforceSandbox
 from syncer.cli import connector_factory
 from syncer.config import load_settings
 from syncer.config.models import Settings

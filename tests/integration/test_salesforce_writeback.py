@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from connectors import open_connector
-from connectors.sandbox.salesforce import SalesforceSandbox
+from sandbox.salesforce import SalesforceSandbox
 from syncer.config.models import KeyedTarget, SalesforceSource
 from syncer.contract import Connector, WriteItem
 from syncer.store import ledger

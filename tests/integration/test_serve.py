@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from connectors.sandbox.demo import DemoOrg, start_demo_org
+from sandbox.demo import DemoOrg, start_demo_org
 from syncer.store.database import open_store
 from syncer.store.tables import RunRow
 from tests.integration.test_salesforce_cycle import (

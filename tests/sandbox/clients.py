@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import requests
 from simple_salesforce import Salesforce
 
-from connectors.sandbox.salesforce import SalesforceSandbox
+from sandbox.salesforce import SalesforceSandbox
 
 NOW = datetime(2026, 11, 15, 12, 0, tzinfo=UTC)  # the sandboxes' frozen clock
 API_LIMIT = 100_000

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from simple_salesforce import Salesforce
 
-from connectors.sandbox.salesforce import SalesforceSandbox
+from sandbox.salesforce import SalesforceSandbox
 from tests.sandbox.clients import API_LIMIT, NOW, connect
 
 

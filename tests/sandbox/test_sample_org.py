@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from connectors.sandbox.sample_calendar import quarter_start
-from connectors.sandbox.sample_org import SampleOrg, SampleScale, generate_sample_org
+from sandbox.sample_calendar import quarter_start
+from sandbox.sample_org import SampleOrg, SampleScale, generate_sample_org
 
 NOW = datetime(2026, 11, 15, 12, 0, tzinfo=UTC)
 SMALL = SampleScale(deals=300, renewals=60, calls=500, emails=50)

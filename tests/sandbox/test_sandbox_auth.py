@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from simple_salesforce import Salesforce, SalesforceExpiredSession
 
-from connectors.sandbox.salesforce import SalesforceSandbox
+from sandbox.salesforce import SalesforceSandbox
 from tests.sandbox.clients import connect, fetch_token, open_session
 
 

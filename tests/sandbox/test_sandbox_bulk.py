@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import requests
 
-from connectors.sandbox.salesforce import SalesforceSandbox
+from sandbox.salesforce import SalesforceSandbox
 from tests.sandbox.clients import fetch_token, open_session
 
 CALLS = "SELECT Id, Subject, CallDurationInSeconds, IsDeleted, SystemModstamp, Owner.Email FROM Task WHERE TaskSubtype = 'Call'"

@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 from simple_salesforce import Salesforce, SalesforceMalformedRequest
 
-from connectors.sandbox.salesforce import SalesforceSandbox
+from sandbox.salesforce import SalesforceSandbox
 from tests.sandbox.clients import connect, open_session
 
 TASKS = "SELECT Id, Subject, OwnerId, CallDurationInSeconds, ActivityDate, SystemModstamp FROM Task"

@@ -16,8 +16,8 @@ from simple_salesforce import (
 )
 from simple_salesforce.util import Usage
 
-from connectors.sandbox.salesforce import SalesforceSandbox
-from connectors.sandbox.tls import localhost_certificate
+from sandbox.salesforce import SalesforceSandbox
+from sandbox.tls import localhost_certificate
 from tests.sandbox.clients import NOW, connect, open_session
 
 
@@ -175,7 +175,7 @@ def test_certificate_names_127_0_0_1_and_localhost() -> None:
 
 def test_cli_describes_itself() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "connectors.sandbox.salesforce", "--help"],
+        [sys.executable, "-m", "sandbox.salesforce", "--help"],
         capture_output=True,
         text=True,
         check=True,

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from connectors.sandbox.salesforce import SalesforceSandbox
-from connectors.sandbox.salesforce.errors import ApiError
+from sandbox.salesforce import SalesforceSandbox
+from sandbox.salesforce.errors import ApiError
 from tests.sandbox.clients import NOW
 
 Row = dict[str, Any]

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from simple_salesforce import Salesforce, SalesforceMalformedRequest, SalesforceResourceNotFound
 
-from connectors.sandbox.salesforce import SalesforceSandbox
-from connectors.sandbox.salesforce.errors import RecordError
+from sandbox.salesforce import SalesforceSandbox
+from sandbox.salesforce.errors import RecordError
 from tests.sandbox.clients import connect
 
 UPSERT = "composite/sobjects/OKR_Key_Result__c/OKR_Key__c"

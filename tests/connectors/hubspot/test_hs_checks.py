@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.sandbox.hubspot import HubSpotSandbox
+from sandbox.hubspot import HubSpotSandbox
 from syncer.cli import main
 from tests.integration.test_hubspot_cycle import WRITEBACK, sandbox_env, write_config
 

@@ -18,8 +18,8 @@ import responses
 from connectors import open_connector
 from connectors.salesforce import SalesforceConnector, bulk, mapping
 from connectors.salesforce.client import OrgClient
-from connectors.sandbox.salesforce import SalesforceSandbox
-from connectors.sandbox.sample_org import SampleScale
+from sandbox.salesforce import SalesforceSandbox
+from sandbox.sample_org import SampleScale
 from syncer.config.models import SalesforceSource
 from syncer.contract import Cursor, Page
 from syncer.errors import RejectedRequestError, TransientCrmError

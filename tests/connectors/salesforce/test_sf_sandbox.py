@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from connectors import open_connector
-from connectors.sandbox.salesforce import SalesforceSandbox
+from sandbox.salesforce import SalesforceSandbox
 from syncer.config.models import KeyedTarget, OwnerTarget, SalesforceSource
 from syncer.contract import Connector, Cursor, FieldValue, Page, WriteItem
 from syncer.errors import AuthExpiredError, AuthFailedError, QuotaExhaustedError

@@ -10,8 +10,8 @@ import pytest
 import requests
 from hubspot import HubSpot
 
-from connectors.sandbox.hubspot import HubSpotSandbox, HubSpotSettings
-from connectors.sandbox.sample_org import SampleScale
+from sandbox.hubspot import HubSpotSandbox, HubSpotSettings
+from sandbox.sample_org import SampleScale
 
 NOW = datetime(2026, 11, 15, 12, 0, tzinfo=UTC)  # the sandboxes' frozen clock
 # Searches in these tests come faster than 5/s; the per-second cap has its own test.

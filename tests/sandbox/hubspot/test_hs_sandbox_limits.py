@@ -11,7 +11,7 @@ from hubspot.crm.objects import ApiException
 from hubspot.crm.objects.exceptions import ServiceException, UnauthorizedException
 from hubspot.oauth import ApiException as OAuthApiException
 
-from connectors.sandbox.hubspot import HubSpotSandbox
+from sandbox.hubspot import HubSpotSandbox
 from tests.sandbox.hubspot.conftest import Call
 
 

@@ -8,7 +8,7 @@ from hubspot.crm.properties import ApiException as PropertiesApiException
 from hubspot.crm.properties import PropertyCreate
 from hubspot.crm.schemas import ObjectSchemaEgg
 
-from connectors.sandbox.hubspot import HubSpotSandbox
+from sandbox.hubspot import HubSpotSandbox
 from tests.sandbox.hubspot.conftest import Call
 
 

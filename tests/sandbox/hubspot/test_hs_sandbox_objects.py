@@ -9,7 +9,7 @@ import pytest
 from hubspot import HubSpot
 from hubspot.crm.objects import ApiException
 
-from connectors.sandbox.hubspot import HubSpotSandbox
+from sandbox.hubspot import HubSpotSandbox
 from tests.sandbox.hubspot.conftest import Call
 
 HS_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")

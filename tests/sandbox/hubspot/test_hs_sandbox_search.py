@@ -9,8 +9,8 @@ import pytest
 from hubspot import HubSpot
 from hubspot.crm.objects import ApiException
 
-from connectors.sandbox.hubspot import HsRecord, HubSpotSandbox, HubSpotSettings
-from connectors.sandbox.sample_org import SampleScale
+from sandbox.hubspot import HsRecord, HubSpotSandbox, HubSpotSettings
+from sandbox.sample_org import SampleScale
 from tests.sandbox.hubspot.conftest import NOW
 
 CUTOFF_MS = "1767225600000"  # 2026-01-01T00:00:00Z
