@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from datetime import UTC, tzinfo
 
 from syncer.config.models import HubSpotSource, SalesforceSource, WritebackTarget
 from syncer.contract import Connector
@@ -19,17 +20,19 @@ def open_connector(
     *,
     writeback: Sequence[WritebackTarget] = (),
     sleep: Callable[[float], None] = time.sleep,
+    zone: tzinfo = UTC,
 ) -> Connector:
     """The connector for source `name`; `writeback` may list every target, only this source's are kept.
 
-    Touches no network: connectors authenticate on their first call. Close it when done.
+    `zone` is the YAML's `timezone` (`Settings.zone`): calendar days of CRM instants are read
+    there. Touches no network: connectors authenticate on their first call. Close it when done.
     """
     match source:
         case SalesforceSource():
             from connectors.salesforce import SalesforceConnector
 
-            return SalesforceConnector(name, source, writeback=writeback, sleep=sleep)
+            return SalesforceConnector(name, source, writeback=writeback, sleep=sleep, zone=zone)
         case HubSpotSource():
             from connectors.hubspot import HubSpotConnector
 
-            return HubSpotConnector(name, source, writeback=writeback, sleep=sleep)
+            return HubSpotConnector(name, source, writeback=writeback, sleep=sleep, zone=zone)

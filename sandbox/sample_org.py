@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from datetime import datetime
 
-from sandbox import sample_activities, sample_deals, sample_people
+from sandbox import sample_activities, sample_currency, sample_deals, sample_people
 from sandbox.sample_calendar import SampleCalendar
 from sandbox.sample_records import (
     CURRENCY_RATES,
@@ -63,4 +63,5 @@ def generate_sample_org(*, now: datetime, seed: int = 7, scale: SampleScale = DE
         deals=deals,
         calls=calls,
         emails=emails,
+        dated_rates=sample_currency.dated_rates(calendar),
     )

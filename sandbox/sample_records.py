@@ -8,9 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from sandbox.sample_calendar import SampleCalendar
+
+if TYPE_CHECKING:
+    from sandbox.sample_currency import SampleRate
 
 DealKind = Literal["new", "expansion", "renewal"]
 Pipeline = Literal["sales", "renewals", "partner"]
@@ -157,3 +160,4 @@ class SampleOrg:
     deals: tuple[SampleDeal, ...]  # renewals included (kind "renewal")
     calls: tuple[SampleCall, ...]
     emails: tuple[SampleEmail, ...]
+    dated_rates: tuple[SampleRate, ...] = ()  # sandbox.sample_currency: month by month

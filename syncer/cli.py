@@ -2,15 +2,18 @@
 
 Exit codes: 0 done (every write confirmed); 1 the cycle or command failed; 2 configuration
 error (nothing touched); 3 cycle complete but the CRM rejected some records (they stay in
-the ledger and are retried next cycle).
+the ledger and are retried next cycle); 4 `okrsync plan` only: a run would change something;
+130 Ctrl-C and 143 SIGTERM (`run` records the run `interrupted`).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,22 +25,31 @@ from sqlalchemy.engine import make_url
 
 from connectors import open_connector
 from syncer import console as text
+from syncer import identity_check, quarantine_view, staleness
 from syncer.alerts import send_alerts
 from syncer.config import load_settings
 from syncer.config.models import HubSpotSource, OwnerTarget, Settings
+from syncer.config.pitfalls import pitfall_problems
 from syncer.contract import Connector, FieldSpec, Finding
 from syncer.cycle import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, PHASES, CycleOptions, run_cycle
-from syncer.errors import ConfigError, CrmError, LeaseHeldError, StoreError
+from syncer.errors import ConfigError, CrmError, LeaseHeldError, OkrsyncError, OutputError, StoreError
+from syncer.failures import describe_error
 from syncer.fields import required_fields
+from syncer.interruption import Interrupted, stop_on_sigterm
 from syncer.logs import Redactor, configure_logging, secret_values
-from syncer.report import write_report
+from syncer.report import check_output_path, write_report
 from syncer.status_page import collect_status
 from syncer.store.database import create_store_engine, open_store, upgrade
 from syncer.store.snapshots import latest_values
+from syncer.terminal import SafeConsole, print_error
 
 if TYPE_CHECKING:
     from sandbox.demo import DemoOrg
 
+PLAN_HELP = (
+    "pull and roll up, then show what a run would write against the CRMs' current values; writes "
+    "nothing to a CRM or the ledger (the pull is stored); exit 4 when something would change"
+)
 DEMO_CONFIG = Path(__file__).resolve().parent.parent / "config" / "demo.yaml"
 
 
@@ -80,11 +92,23 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("-c", "--config", required=True, type=Path)
     serve.add_argument("--port", type=int, help="port of /healthz, /metrics and the status page")
 
+    push = commands.add_parser("push", help="write back now from the store, without pulling")
+    push.add_argument("-c", "--config", required=True, type=Path)
+    push.add_argument("--force", action="store_true", help="re-send every value, ignoring the ledger")
+    plan = commands.add_parser("plan", help=PLAN_HELP, description=PLAN_HELP)
+    plan.add_argument("-c", "--config", required=True, type=Path)
+    plan.add_argument("--json", action="store_true", help="print the diff as JSON")
+
     db = commands.add_parser("db", help="store maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_upgrade = db_commands.add_parser("upgrade", help="apply store migrations")
     db_upgrade.add_argument("-c", "--config", type=Path, help="take the store URL from this YAML")
     db_upgrade.add_argument("--store", help="store URL (overrides the YAML)")
+    db_reset = db_commands.add_parser("reset-source", help="forget one source's data (another org behind it)")
+    db_reset.add_argument("source", metavar="NAME", help="the source's name in the YAML")
+    db_reset.add_argument("-c", "--config", type=Path, help="take the store URL from this YAML")
+    db_reset.add_argument("--store", help="store URL (overrides the YAML)")
+    db_reset.add_argument("--yes", action="store_true", help="really delete (without it: only count)")
     return parser
 
 
@@ -101,6 +125,7 @@ class Cli:
         settings = load_settings(path, os.environ if env is None else env)
         store_password = make_url(settings.store).password  # a URL may carry the database password
         self.redactor.add(secret_values(settings) | ({str(store_password)} if store_password else set()))
+        self.redactor.add_names(settings.masked_values)  # the store's host, when it came from a ${VAR}
         return settings
 
 
@@ -109,7 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     redactor = configure_logging(level=args.log_level.upper(), as_json=args.log_json)
     # Piped output (CI logs, cron mail) gets wide tables instead of 80 truncated columns.
     width = None if sys.stdout.isatty() else 200
-    cli = Cli(args, Console(highlight=False, soft_wrap=True, width=width), redactor)
+    cli = Cli(args, SafeConsole(width=width), redactor)
     handlers: dict[str, Callable[[Cli], int]] = {
         "validate": _validate,
         "run": _run,
@@ -120,18 +145,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         "report": _report,
         "check": _check,
         "fields": _fields_ensure,
+        "push": _push,
+        "plan": _plan,
     }
     try:
         return handlers[args.command](cli)
     except ConfigError as exc:
-        text.print_config_error(Console(stderr=True, highlight=False), exc)
+        text.print_config_error(SafeConsole(stderr=True), exc)
         return EXIT_CONFIG
     except LeaseHeldError as exc:  # one line for cron mail and `kubectl logs`
-        print(f"okrsync: {exc}", file=sys.stderr)
+        print_error(str(exc))
         return EXIT_FAILED
     except StoreError as exc:
-        Console(stderr=True, highlight=False).print(f"[red]store: {exc}[/red]")
+        print_error(f"store: {cli.redactor.mask(str(exc))}")
         return EXIT_FAILED
+    except OutputError as exc:  # `report -o` given a directory, a link, an unwritable place
+        print_error(str(exc))
+        return EXIT_CONFIG
+    except KeyboardInterrupt:  # one line, no traceback; a running cycle recorded itself `interrupted`
+        print_error("interrupted (Ctrl-C)")
+        return 128 + signal.SIGINT
+    except Interrupted as exc:
+        print_error(str(exc))
+        return exc.exit_code
 
 
 def _validate(cli: Cli) -> int:
@@ -142,13 +178,19 @@ def _validate(cli: Cli) -> int:
         f"{args.config}: valid — {len(settings.sources)} sources, {len(settings.objectives)} objectives, "
         f"{krs} key results, {len(settings.writeback)} write-back targets"
     )
+    for warning in pitfall_problems(settings, args.config):  # valid, but probably not what was meant
+        out.print(f"warning: {warning}", markup=False)
     return EXIT_OK
 
 
-def connector_factory(settings: Settings) -> Callable[[str], Connector]:
+def connector_factory(
+    settings: Settings, *, sleep: Callable[[float], None] = time.sleep
+) -> Callable[[str], Connector]:
     def open_named(name: str) -> Connector:
         targets = [t for t in settings.writeback if t.source == name]
-        return open_connector(name, settings.sources[name], writeback=targets)
+        return open_connector(
+            name, settings.sources[name], writeback=targets, zone=settings.zone, sleep=sleep
+        )
 
     return open_named
 
@@ -158,15 +200,22 @@ def _cycle(settings: Settings, out: Console, options: CycleOptions) -> int:
     try:
         with store.sessions() as session:
             previous = latest_values(session)  # what alerts compare the new statuses with
-        report = run_cycle(
-            settings, store, connector_factory(settings), clock=lambda: datetime.now(UTC), options=options
-        )
+        # Retry waits end early on SIGTERM (`okrsync run`), so a stop is not held up by a long wait.
+        opened = connector_factory(settings, sleep=options.stop.sleep if options.stop else time.sleep)
+        report = run_cycle(settings, store, opened, clock=lambda: datetime.now(UTC), options=options)
+    except OkrsyncError:
+        raise
+    except Exception as exc:  # the store failed before the run could start: still one line
+        print_error(f"cycle failed: {describe_error(exc)}")
+        return EXIT_FAILED
     finally:
         store.close()
     send_alerts(settings, report, previous)
     text.print_cycle(out, report)
     if report.errors:
-        print(f"okrsync: cycle failed: {report.errors[0]}", file=sys.stderr)
+        print_error(f"cycle failed: {report.errors[0]}")
+    if report.stale:
+        print_error(f"{staleness.summary(report.stale)}")
     return report.exit_code
 
 
@@ -175,12 +224,30 @@ def _run(cli: Cli) -> int:
     settings = cli.load(args.config)
     unknown = [s for s in args.source or [] if s not in settings.sources]
     if unknown:
-        print(f"okrsync: no source named {', '.join(unknown)} in {args.config}", file=sys.stderr)
+        print_error(f"no source named {', '.join(unknown)} in {args.config}")
         return EXIT_CONFIG
-    options = CycleOptions(
-        phases=[args.only] if args.only else PHASES, sources=args.source or None, full=args.full
-    )
-    return _cycle(settings, out, options)
+    with stop_on_sigterm() as stop:  # SIGTERM: the batch in flight commits, then the run stops
+        options = CycleOptions(
+            phases=[args.only] if args.only else PHASES,
+            sources=args.source or None,
+            full=args.full,
+            stop=stop,
+        )
+        return _cycle(settings, out, options)
+
+
+def _push(cli: Cli) -> int:
+    """The push phase alone; with --force every value is sent again (syncer.drift)."""
+    settings = cli.load(cli.args.config)
+    with stop_on_sigterm() as stop:
+        return _cycle(settings, cli.out, CycleOptions(phases=["push"], force=cli.args.force, stop=stop))
+
+
+def _plan(cli: Cli) -> int:
+    from syncer.plan import plan_command
+
+    settings = cli.load(cli.args.config)
+    return plan_command(settings, connector_factory(settings), out=cli.out, as_json=cli.args.json)
 
 
 def _check(cli: Cli) -> int:
@@ -191,12 +258,14 @@ def _check(cli: Cli) -> int:
     for name in settings.sources:
         connector = opened(name)
         try:
-            findings = connector.check()
+            findings = identity_check.identity_findings(name, connector, settings.store) + connector.check()
         except CrmError as exc:
             findings = [Finding("error", name, str(exc), fix="check the source's URL and credentials")]
         finally:
             connector.close()
         errors += _print_findings(cli.out, name, findings)
+    for line in quarantine_view.check_lines(settings.store):  # records the last cycles kept out
+        cli.out.print(line, markup=False, highlight=False)
     return EXIT_FAILED if errors else EXIT_OK
 
 
@@ -320,6 +389,7 @@ def _status(cli: Cli) -> int:
 
 def _report(cli: Cli) -> int:
     settings = cli.load(cli.args.config)
+    check_output_path(cli.args.output)  # before the store is opened: refused means nothing touched
     store = open_store(settings.store)
     try:
         with store.sessions() as session:
@@ -347,8 +417,10 @@ def _serve(cli: Cli) -> int:
 def _db(cli: Cli) -> int:
     args, out = cli.args, cli.out
     url = args.store or (cli.load(args.config).store if args.config else None)
+    if url is not None and args.db_command == "reset-source":
+        return identity_check.reset_source_command(out, url, args.source, confirmed=args.yes)
     if url is None:
-        print("okrsync db upgrade: give -c FILE or --store URL", file=sys.stderr)
+        print_error("db upgrade: give -c FILE or --store URL")
         return EXIT_CONFIG
     engine = create_store_engine(url)
     try:

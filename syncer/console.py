@@ -1,20 +1,24 @@
-"""What okrsync prints on a terminal: cycle summaries, key-result tables, config problems."""
+"""What okrsync prints on a terminal: cycle summaries, key-result tables, config problems.
+
+Every value here may come from a CRM or the YAML: it is printed as plain text (`syncer.terminal`),
+and okrsync's own colours are `Text` styles, never markup.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
-from rich.text import Text
 
+from syncer import currencies, quarantine_view, stale_view
 from syncer.cycle import CycleReport
 from syncer.errors import ConfigError
 from syncer.rollup.values import KeyResultValue
 from syncer.status_page import Status
+from syncer.terminal import joined, plain
 
 STATUS_STYLE = {"done": "bold green", "on_track": "green", "at_risk": "yellow", "off_track": "red"}
 
@@ -30,12 +34,16 @@ def format_number(value: Decimal | float | None) -> str:
 
 def print_config_error(console: Console, error: ConfigError) -> None:
     for problem in error.problems:
-        console.print(f"[red]{problem}[/red]", highlight=False, soft_wrap=True)
+        console.print(plain(problem, "red"), highlight=False, soft_wrap=True)
     count = len(error.problems)
     console.print(f"{count} problem{'s' if count != 1 else ''} found; nothing was touched.", highlight=False)
 
 
-def key_result_table(values: Sequence[KeyResultValue], *, title: str, groups: bool) -> Table:
+def key_result_table(
+    values: Sequence[KeyResultValue], *, title: str, groups: bool, stale: Collection[str] = ()
+) -> Table:
+    """One row per value; the key results named in `stale` ("objective.key_result") show their
+    last good value with the status `stale`."""
     table = Table(title=title, title_justify="left")
     for column in ("key result", "group", "value", "target", "progress", "expected", "status"):
         table.add_column(
@@ -44,15 +52,15 @@ def key_result_table(values: Sequence[KeyResultValue], *, title: str, groups: bo
     for value in values:
         if (value.group_kind != "total") != groups:
             continue
-        status = value.status or "—"
+        status = "stale" if f"{value.objective}.{value.key_result}" in stale else value.status or "—"
         table.add_row(
             f"{value.objective}.{value.key_result}",
             value.group_key or "total",
-            format_number(value.value),
-            format_number(value.target),
+            currencies.format_amount(value.value, value.currency) or format_number(value.value),
+            currencies.format_amount(value.target, value.currency) or format_number(value.target),
             "—" if value.progress is None else f"{value.progress_pct:.1f} %",
             f"{value.expected * 100:.0f} %",
-            f"[{STATUS_STYLE.get(status, '')}]{status}[/]" if status in STATUS_STYLE else status,
+            plain(status, STATUS_STYLE.get(status, "magenta" if status == "stale" else "")),
         )
     return table
 
@@ -87,7 +95,7 @@ def print_cycle(console: Console, report: CycleReport) -> None:
         for stream in source.streams:
             pulled.add_row(
                 source.source,
-                stream.stream + (" [red](failed)[/red]" if stream.error else ""),
+                joined([stream.stream, (" (failed)" if stream.error else "", "red")]),
                 str(stream.received),
                 str(stream.changed),
                 str(stream.deleted),
@@ -97,18 +105,20 @@ def print_cycle(console: Console, report: CycleReport) -> None:
         console.print(pulled)
     if report.values:
         console.print(key_result_table(report.values, title="Key results", groups=False))
+    if report.stale:
+        console.print(stale_view.console_table(report.stale))
     for push in report.pushes:
-        console.print(
-            f"{push.source}: wrote {push.written_fields} fields on {push.written_records} records"
-            + (f", [red]{push.failed_records} rejected[/red]" if push.failed_records else ""),
-            highlight=False,
-        )
+        rejected = f", {push.failed_records} rejected" if push.failed_records else ""
+        wrote = f"{push.source}: wrote {push.written_fields} fields on {push.written_records} records"
+        if push.repaired_fields:  # drift repair: fields the CRM had lost (syncer.drift)
+            wrote += f", {push.repaired_fields} of them repaired (changed in the CRM since written)"
+        console.print(joined([wrote, (rejected, "red")]), highlight=False)
         for error in push.errors[:20]:
-            console.print(f"  [red]{error}[/red]", highlight=False)
+            console.print(joined(["  ", (error, "red")]), highlight=False)
     if not report.pushes and report.values:
         console.print("nothing to write: every field already holds its value", highlight=False)
     for error in report.errors:
-        console.print(f"[red]error: {error}[/red]", highlight=False)
+        console.print(plain(f"error: {error}", "red"), highlight=False)
     console.print(
         f"API calls: {report.api_calls} (retries: {report.retries}); status: {report.status}", highlight=False
     )
@@ -118,13 +128,19 @@ def print_status(console: Console, status: Status) -> None:
     """What `okrsync status` prints: scores, key results, per rep, last runs, failed writes."""
     for objective in status.objectives:
         score = "—" if objective.score is None else f"{objective.score:.2f}"
-        console.print(f"[bold]{escape(objective.title)}[/bold]  score {score}", highlight=False)
+        console.print(joined([(objective.title, "bold"), f"  score {score}"]), highlight=False)
     totals = [kr.total for o in status.objectives for kr in o.key_results]
     groups = [g for o in status.objectives for kr in o.key_results for g in kr.groups]
-    console.print(key_result_table(totals, title="Key results", groups=False))
+    stale = {s.key for s in status.stale}
+    console.print(key_result_table(totals, title="Key results", groups=False, stale=stale))
     if groups:
-        console.print(key_result_table(groups, title="Per rep", groups=True))
+        console.print(key_result_table(groups, title="Per rep", groups=True, stale=stale))
+    if status.stale:
+        console.print(stale_view.console_table(status.stale))
     console.print(_runs_table(status))
+    if status.quarantine is not None:
+        for shown in quarantine_view.console_tables(status.quarantine):
+            console.print(shown, highlight=False)
     if status.failed_writes:
         console.print(_failed_writes_table(status))
     else:
@@ -133,14 +149,15 @@ def print_status(console: Console, status: Status) -> None:
 
 def _runs_table(status: Status) -> Table:
     table = Table(title="Last runs (API usage per run)", title_justify="left")
-    numeric = ("pulled", "written", "rejected", "API calls", "retries")
+    numeric = ("pulled", "written", "repaired", "rejected", "API calls", "retries")
     for column in ("run", "started", "status", *numeric, "error"):
         table.add_column(column, justify="right" if column in numeric else "left")
     for run in status.runs:
         c = run.counts
-        counts = (c.pulled, c.written, c.write_errors, c.api_calls, c.retries)
+        repaired = (c.details or {}).get("repaired_fields", 0)
+        counts = (c.pulled, c.written, repaired, c.write_errors, c.api_calls, c.retries)
         started = f"{run.started_at:%Y-%m-%d %H:%M}"
-        table.add_row(str(run.id), started, run.status, *map(str, counts), Text(c.error or ""))
+        table.add_row(str(run.id), started, run.status, *map(str, counts), plain(c.error or ""))
     return table
 
 
@@ -150,5 +167,5 @@ def _failed_writes_table(status: Status) -> Table:
         table.add_column(column)
     for w in status.failed_writes:
         cells = (w.source, w.object, w.target, w.field, w.error_code or "")
-        table.add_row(*(Text(cell) for cell in cells), Text(w.error or ""), str(w.attempts))
+        table.add_row(*(plain(cell) for cell in cells), plain(w.error or ""), str(w.attempts))
     return table

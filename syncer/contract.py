@@ -71,6 +71,34 @@ class WriteResult:
 
 
 @dataclass(frozen=True, slots=True)
+class RecordRef:
+    """One CRM record a write-back names: by its id, or by the value of a unique field."""
+
+    record_id: str | None
+    key_field: str | None = None
+    key_value: str | None = None
+
+    @property
+    def target(self) -> str:
+        """The id the ledger files the record under (as `WriteItem.target`)."""
+        return self.record_id or f"{self.key_field}={self.key_value}"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredValues:
+    """What a CRM holds in some fields of some records, read back for drift repair.
+
+    `values` maps a `RecordRef.target` to field → value (a number as int or float, a date or
+    instant as ISO text, HubSpot values as the strings the API returns); a record the CRM does
+    not have is absent. `decimals` gives, per number field, the decimal places the CRM keeps
+    (a written value is rounded to them); a field missing there keeps what it was sent.
+    """
+
+    values: dict[str, dict[str, FieldValue]]
+    decimals: dict[str, int]
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     """One result of `okrsync check`: something ops should know or fix."""
 
@@ -110,8 +138,28 @@ class ApiUsage:
     org_max: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class SourceIdentity:
+    """Which CRM org (or portal) a source reaches, and the currency its amounts are in.
+
+    `org_id` is the Salesforce organization id or the HubSpot portal id; `home_currency` the
+    currency every amount is converted into (None: amounts are taken as they are). `notes` are
+    facts ops should see in `okrsync check`. `rates_version` fingerprints the exchange rates the
+    amounts were converted with: when it changes, amounts already stored are stale.
+    """
+
+    org_id: str
+    home_currency: str | None
+    notes: tuple[str, ...] = ()
+    rates_version: str | None = None
+
+
 class Connector(Protocol):
     source: str  # the source's name in the YAML
+
+    def identity(self) -> SourceIdentity:
+        """The org behind this source; fetched once per connector (one run) and cached."""
+        ...
 
     def pull_owners(self) -> Iterator[OwnerPage]:
         """Yield every owner (CRM user), active or not, page by page."""
@@ -123,6 +171,12 @@ class Connector(Protocol):
 
     def write(self, items: Sequence[WriteItem]) -> list[WriteResult]:
         """One result per item, in order: a rejected record is a result, not an exception."""
+        ...
+
+    def read_fields(
+        self, object_name: str, records: Sequence[RecordRef], fields: Sequence[str]
+    ) -> StoredValues:
+        """The values `fields` hold on `records` of `object_name`, in the fewest read calls the API allows."""
         ...
 
     def check(self) -> list[Finding]:

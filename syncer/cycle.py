@@ -12,15 +12,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
+from syncer import admission, currencies, drift, outcomes, staleness
 from syncer.config.models import Settings
 from syncer.contract import Connector
-from syncer.errors import CrmError
+from syncer.errors import CrmError, OrgMismatchError
+from syncer.failures import describe_error
+from syncer.interruption import StopRequest
 from syncer.pull import SourceResult, pull_source
 from syncer.rollup import ROLLUP_CONNECTIONS, compute_key_results
 from syncer.rollup.values import KeyResultValue
-from syncer.store import lease, runs, snapshots
+from syncer.staleness import StaleKeyResult
+from syncer.store import identities, lease, runs, snapshots, zones
 from syncer.store.database import Store
-from syncer.writeback import PushResult, plan_writes, push
+from syncer.writeback import PushResult
 
 log = logging.getLogger(__name__)
 
@@ -40,19 +44,33 @@ class CycleReport:
     errors: list[str] = field(default_factory=list)  # a source or phase that failed
     api_calls: int = 0
     retries: int = 0
+    stale: list[StaleKeyResult] = field(default_factory=list)  # not snapshotted, not written
+    phase: str = "start"  # the phase running now: an unexpected error is reported with it
+    interrupted: str | None = None  # Ctrl-C or SIGTERM stopped the cycle
+    sources: Sequence[str] = ()  # the sources this cycle runs for (empty: all)
+    planned: dict[str, list[drift.FieldDiff]] = field(default_factory=dict)  # dry run: source → diff
 
     @property
     def rejected_writes(self) -> int:
         return sum(p.failed_records for p in self.pushes)
 
     @property
+    def failing_stale(self) -> list[StaleKeyResult]:
+        """Stale key results held back by this cycle's own sources: they fail it. Those of a
+        source another job pulls (`serve`, `--source`) are shown and left unwritten, and fail
+        that source's cycles instead."""
+        return [s for s in self.stale if not self.sources or s.source in self.sources]
+
+    @property
     def exit_code(self) -> int:
-        if self.errors or any(p.failed for p in self.pulls):
+        if self.errors or self.failing_stale or any(p.failed for p in self.pulls):
             return EXIT_FAILED
         return EXIT_REJECTED if self.rejected_writes else EXIT_OK
 
     @property
     def status(self) -> str:
+        if self.interrupted:
+            return "interrupted"
         return {EXIT_OK: "ok", EXIT_REJECTED: "partial"}.get(self.exit_code, "failed")
 
 
@@ -61,6 +79,9 @@ class CycleOptions:
     phases: Sequence[Phase] = PHASES
     sources: Sequence[str] | None = None  # None: every source
     full: bool = False  # resync from scratch instead of from the cursors
+    force: bool = False  # write every value, ignoring the ledger (`okrsync push --force`)
+    dry_run: bool = False  # push reads the CRM back and reports the diff; writes nothing (`okrsync plan`)
+    stop: StopRequest | None = None  # polled where stopping loses nothing (SIGTERM)
 
 
 def run_cycle(
@@ -74,7 +95,9 @@ def run_cycle(
     """Run one cycle and record it in the runs table; CRM failures are reported, not raised.
 
     Holds the store's cycle lease throughout: raises LeaseHeldError, touching nothing, when
-    another worker is running a cycle on the same store.
+    another worker is running a cycle on the same store. Any other exception in any phase is
+    recorded as `failed` with its error; Ctrl-C and SIGTERM (Interrupted) are recorded as
+    `interrupted` and raised on. Raises StoreError when the run's end cannot be recorded.
     """
     with lease.hold(store, clock=clock):
         return _run_leased(settings, store, open_connector, clock=clock, options=options)
@@ -93,23 +116,35 @@ def _run_leased(
     # cursor it leaves must be the same second-aligned instant.
     started = clock().replace(microsecond=0)
     with store.sessions.begin() as session:
+        runs.close_abandoned(session, now=started)  # we hold the lease: no other run is alive
         run_id = runs.start(session, names, now=started)
-    report = CycleReport(run_id=run_id, started_at=started)
+    report = CycleReport(run_id=run_id, started_at=started, sources=names)
     log.info("cycle started", extra={"run_id": run_id, "sources": ",".join(names)})
     connectors: dict[str, Connector] = {}
     try:
+        report.phase = "opening connectors"
         for name in names:
             connectors[name] = open_connector(name)
-        _run_phases(settings, store, connectors, report, options, clock)
+        # One org per store: a source reaching another org stops the cycle (exit 2) before any pull.
+        kinds = {name: settings.sources[name].kind for name in connectors}
+        verified = identities.verify_sources(store, connectors, kinds, report.errors, now=started)
+        if "pull" in options.phases:  # a source left out fails its streams' pull in this cycle
+            staleness.record_unpulled(
+                store, settings, set(connectors) - set(verified), report.errors, now=started
+            )
+        _run_phases(settings, store, verified, report, options, clock)
+    except OrgMismatchError:  # exit 2; the run is recorded failed with the message (report.errors)
+        raise
     except CrmError as exc:
         report.errors.append(str(exc))
+    except Exception as exc:  # a store fault, a bug, a bad value: the run failed, and says why
+        outcomes.note_failure(report, exc)
+    except BaseException as exc:  # Ctrl-C, SIGTERM: record it, then let it stop the process
+        report.interrupted = describe_error(exc)
+        raise
     finally:
-        for connector in connectors.values():
-            usage = connector.usage()
-            report.api_calls += usage.calls
-            report.retries += usage.retries
-            connector.close()
-        _finish(store, report, clock())
+        outcomes.close_connectors(connectors, report)
+        outcomes.record_end(lambda: _finish(store, report, clock()), report)
     return report
 
 
@@ -121,34 +156,66 @@ def _run_phases(
     options: CycleOptions,
     clock: Callable[[], datetime],
 ) -> None:
+    checkpoint = options.stop.check if options.stop else None
     if "pull" in options.phases:
+        report.phase = "pull"
         for name, connector in connectors.items():
             streams = list(settings.sources[name].streams)
             try:
-                report.pulls.append(
-                    pull_source(store, connector, streams, until=report.started_at, full=options.full)
+                # A changed `timezone` re-reads the source's local dates: see store.zones.
+                full = zones.prepare_pull(store, name, settings.timezone, now=report.started_at)
+                pulled = pull_source(
+                    store,
+                    connector,
+                    streams,
+                    until=report.started_at,
+                    full=options.full or full,
+                    rules=admission.rules_from(settings),
+                    checkpoint=checkpoint,
                 )
+                report.pulls.append(pulled)
+                if not pulled.failed:
+                    zones.record_complete_pull(store, name, settings.timezone, now=report.started_at)
             except CrmError as exc:  # auth refused, retries exhausted: this source fails, others go on
                 log.error("source failed", extra={"source": name, "error": str(exc)})
                 report.errors.append(str(exc))
     if "rollup" in options.phases or "push" in options.phases:
+        report.phase = "rollup"
         with store.sessions.begin() as session:
             # Pulls are committed: the rollup may read the streams on several connections.
             report.values = compute_key_results(
                 session, settings, now=clock(), connections=ROLLUP_CONNECTIONS
             )
+            # Unknown is not zero: a key result over data that did not arrive is neither kept nor written.
+            report.stale = staleness.load_stale(session, settings)
+            report.values = staleness.without_stale(report.values, report.stale)
+            # Money carries its sources' home currency; a key result mixing currencies is not written.
+            report.values, mixed = currencies.with_currencies(session, settings, report.values)
+            report.errors += mixed
             if "rollup" in options.phases:
                 snapshots.save_snapshot(session, report.run_id, report.values)
     if "push" in options.phases:
+        report.phase = "push"
         for name, connector in connectors.items():
-            with store.sessions() as session:
-                items = plan_writes(session, settings, name, report.values)
-            if items:
-                try:
-                    report.pushes.append(push(store.sessions, connector, items, now=clock()))
-                except CrmError as exc:
-                    log.error("write-back failed", extra={"source": name, "error": str(exc)})
-                    report.errors.append(str(exc))
+            try:  # the ledger's changes, plus drifted fields where `verify` is due (syncer.drift)
+                if options.dry_run:
+                    report.planned[name] = drift.diff_source(
+                        store.sessions, settings, connector, report.values
+                    )
+                    continue
+                pushed = drift.push_source(
+                    store.sessions,
+                    settings,
+                    connector,
+                    report.values,
+                    now=clock(),
+                    force=options.force,
+                    checkpoint=checkpoint,
+                )
+                report.pushes += [pushed] if pushed else []
+            except CrmError as exc:
+                log.error("write-back failed", extra={"source": name, "error": str(exc)})
+                report.errors.append(str(exc))
 
 
 def _finish(store: Store, report: CycleReport, now: datetime) -> None:
@@ -160,18 +227,24 @@ def _finish(store: Store, report: CycleReport, now: datetime) -> None:
         write_errors=report.rejected_writes,
         api_calls=report.api_calls,
         retries=report.retries,
-        error="; ".join(report.errors) or None,
+        error="; ".join(
+            [*report.errors, *([staleness.summary(report.stale)] if report.failing_stale else [])]
+        )
+        or None,
         details={
+            "repaired_fields": sum(p.repaired_fields for p in report.pushes),
             "streams": {
                 f"{p.source}.{s.stream}": {
                     "received": s.received,
                     "changed": s.changed,
                     "rejected": s.rejected,
+                    "rejected_reasons": dict(s.reasons),
                 }
                 for p in report.pulls
                 for s in p.streams
             },
             "write_errors": [e for p in report.pushes for e in p.errors][:50],
+            "stale": [f"{s.key}: {s.explanation}" for s in report.stale],
         },
     )
     with store.sessions.begin() as session:
@@ -200,6 +273,7 @@ def _log_finished(report: CycleReport, counts: runs.RunCounts, now: datetime) ->
             "status": report.status,
             "pulled": counts.pulled,
             "written": counts.written,
+            "repaired": counts.details.get("repaired_fields", 0),
             "write_errors": counts.write_errors,
             "api_calls": counts.api_calls,
             "duration_seconds": round((now - report.started_at).total_seconds(), 3),

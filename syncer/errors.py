@@ -8,7 +8,9 @@ OkrsyncError
 │   ├── QuotaExhaustedError API budget or daily limit      → stop this source for this run
 │   └── RejectedRequestError always fails as sent          → fail this stream, go on
 ├── BadRecordError          a record cannot be mapped      → count, log, skip
-└── StoreError              database failure; LeaseHeldError: another worker has this cycle
+└── StoreError              database failure → exit 1, one line; LeaseHeldError: another worker has this cycle
+    ├── StoreUnavailableError cannot connect, connection lost, disk full, read-only
+    └── StoreSchemaError    the schema is older, newer or of unknown version
 
 Messages never carry tokens, headers, query strings or record bodies.
 """
@@ -41,6 +43,10 @@ class ConfigError(OkrsyncError):
     def __init__(self, problems: list[ConfigProblem]) -> None:
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
+
+
+class OrgMismatchError(ConfigError):
+    """A source name this store knows as one CRM org now reaches another: nothing is pulled or written."""
 
 
 class CrmError(OkrsyncError):
@@ -96,10 +102,20 @@ class RejectedRequestError(CrmError):
 class BadRecordError(OkrsyncError):
     """A CRM record that cannot be mapped to a canonical record; counted, logged, skipped."""
 
-    def __init__(self, stream: str, record_id: str | None, reason: str) -> None:
+    def __init__(
+        self,
+        stream: str,
+        record_id: str | None,
+        reason: str,
+        *,
+        field: str | None = None,
+        value: object = None,
+    ) -> None:
         self.stream = stream
         self.record_id = record_id
         self.reason = reason
+        self.field = field  # the canonical field at fault, when one is (kept in quarantine)
+        self.value = value  # the raw value at fault; never logged, excerpted into quarantine
         super().__init__(f"{stream} record {record_id or '?'}: {reason}")
 
 
@@ -109,3 +125,15 @@ class StoreError(OkrsyncError):
 
 class LeaseHeldError(StoreError):
     """Another worker holds the cycle lease for this store."""
+
+
+class StoreUnavailableError(StoreError):
+    """The store cannot be reached or written: no connection, connection lost, disk full, read-only."""
+
+
+class StoreSchemaError(StoreError):
+    """The store's schema is not the one this okrsync knows: older, newer, or of unknown version."""
+
+
+class OutputError(OkrsyncError):
+    """A file okrsync was asked to write (`report -o`) cannot be written there → exit 2, nothing written."""

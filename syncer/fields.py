@@ -19,6 +19,7 @@ KIND_OF_ATTRIBUTE: dict[str, FieldKind] = {
     "progress_pct": "percent",
     "status": "status",
     "updated_at": "datetime",
+    "currency": "text",
     "period_start": "date",
     "period_end": "date",
     "key": "text",

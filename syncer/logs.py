@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, SecretStr
+
+from syncer.terminal import escape_controls
 
 MASK = "***"
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
@@ -48,17 +51,24 @@ class Redactor(logging.Filter):
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()
         self.secrets = sorted(set(secrets), key=len, reverse=True)
+        self.names: list[re.Pattern[str]] = []
 
     def add(self, secrets: Iterable[str]) -> None:
         self.secrets = sorted(set(self.secrets) | set(secrets), key=len, reverse=True)
 
+    def add_names(self, names: Iterable[str]) -> None:
+        """Mask whole host names only (`db` in `okrsync.db` is not the host `db`)."""
+        self.names += [re.compile(rf"(?<![\w.-]){re.escape(name)}(?![\w-]|\.\w)") for name in names]
+
     def mask(self, text: str) -> str:
         for secret in self.secrets:
             text = text.replace(secret, MASK)
+        for name in self.names:
+            text = name.sub(MASK, text)
         return text
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if self.secrets:
+        if self.secrets or self.names:
             record.msg = self.mask(record.getMessage())
             record.args = None
             for key, value in list(vars(record).items()):
@@ -89,11 +99,15 @@ class JsonFormatter(logging.Formatter):
 
 
 class ConsoleFormatter(logging.Formatter):
+    """One line per event; control characters escaped, so a CRM value cannot forge a line or
+    send an escape sequence to the terminal (JSON lines escape them by themselves)."""
+
     def format(self, record: logging.LogRecord) -> str:
-        fields = " ".join(f"{k}={v}" for k, v in _extras(record).items())
-        line = f"{record.levelname.lower():7} {record.getMessage()}" + (f"  {fields}" if fields else "")
+        fields = " ".join(f"{k}={escape_controls(str(v))}" for k, v in _extras(record).items())
+        message = escape_controls(record.getMessage())
+        line = f"{record.levelname.lower():7} {message}" + (f"  {fields}" if fields else "")
         if record.exc_text:
-            line += "\n" + record.exc_text
+            line += "\n" + "\n".join(escape_controls(part) for part in record.exc_text.splitlines())
         return line
 
 

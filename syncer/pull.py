@@ -7,15 +7,23 @@ cursor) and double-counts nothing (upserts are keyed by CRM id).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
+from sqlalchemy.exc import DataError
+
+from syncer import admission
+from syncer.admission import DEFAULT_RULES, Rules
 from syncer.contract import Connector, Page
 from syncer.errors import QuotaExhaustedError, RejectedRequestError
-from syncer.records import StreamName
-from syncer.store import cursors, upserts
+from syncer.failures import describe_error
+from syncer.records import Record, StreamName
+from syncer.staleness import record_stream_status
+from syncer.store import cursors, quarantine, upserts
 from syncer.store.database import Store
+from syncer.store.quarantine import Rejection
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +39,7 @@ class StreamResult:
     deleted: int = 0
     pages: int = 0
     error: str | None = None
+    reasons: Counter[str] = field(default_factory=Counter)  # rejected records per reason
 
 
 @dataclass
@@ -45,43 +54,114 @@ class SourceResult:
         return self.error is not None or any(s.error for s in self.streams)
 
 
-def store_page(store: Store, source: str, stream: StreamName, page: Page, *, full: bool) -> int:
-    """Upsert one page and advance its stream's cursor, in one transaction."""
+@dataclass(frozen=True, slots=True)
+class StoredPage:
+    changed: int  # rows new or newer
+    rejections: list[Rejection]  # quarantined: not stored, never counted
+
+
+def store_page(
+    store: Store, source: str, stream: StreamName, page: Page, *, full: bool, rules: Rules = DEFAULT_RULES
+) -> StoredPage:
+    """Admit, upsert and quarantine one page and advance its stream's cursor, in one transaction.
+
+    A bad record never holds the page back: it is quarantined and the cursor moves past it.
+    """
+    checked = admission.admit(source, stream, page.records, page.rejected, rules)
+    records, rejections = checked.records, checked.rejections
+    try:
+        changed = _commit_page(store, source, stream, page, records, rejections, full=full)
+    except DataError:  # a value the checks let through and the store refuses: find it
+        records, refused = _storable(store, stream, records, full=full)
+        rejections = rejections + refused
+        changed = _commit_page(store, source, stream, page, records, rejections, full=full)
+    return StoredPage(changed, rejections)
+
+
+def _commit_page(
+    store: Store,
+    source: str,
+    stream: StreamName,
+    page: Page,
+    records: list[Record],
+    rejections: list[Rejection],
+    *,
+    full: bool,
+) -> int:
     with store.sessions.begin() as session:
-        changed = upserts.upsert_records(session, stream, page.records, replace_equal=full)
+        changed = upserts.upsert_records(session, stream, records, replace_equal=full)
+        quarantine.release(session, source, stream, records)
+        quarantine.keep(session, rejections, now=datetime.now(UTC))
         if page.cursor is not None:
-            cursors.advance(session, source, stream, page.cursor)
+            cursors.advance(session, source, stream, admission.fit_cursor(page.cursor))
     return changed
+
+
+def _storable(
+    store: Store, stream: StreamName, records: list[Record], *, full: bool
+) -> tuple[list[Record], list[Rejection]]:
+    """Try each record alone (rolled back): those the store takes, and a rejection for the others."""
+    kept: list[Record] = []
+    refused: list[Rejection] = []
+    for record in records:
+        with store.sessions() as session:
+            try:
+                upserts.upsert_records(session, stream, [record], replace_equal=full)
+                kept.append(record)
+            except DataError as exc:
+                reason = f"the store refused the record ({type(exc.orig).__name__})"
+                refused.append(
+                    Rejection(record.source, stream, record.id, None, None, reason, record.modified_at)
+                )
+            finally:
+                session.rollback()
+    return kept, refused
 
 
 def pull_owners(store: Store, connector: Connector) -> int:
     total = 0
     for page in connector.pull_owners():
-        _log_rejected(connector.source, "owners", page.rejected)
+        owners, rejections = admission.admit_owners(connector.source, page.owners, page.rejected)
+        _log_rejections(rejections)
         with store.sessions.begin() as session:
-            upserts.upsert_owners(session, page.owners)
-        total += len(page.owners)
+            upserts.upsert_owners(session, owners)
+            quarantine.keep(session, rejections, now=datetime.now(UTC))
+        total += len(owners)
     return total
 
 
 def pull_stream(
-    store: Store, connector: Connector, stream: StreamName, *, until: datetime, full: bool = False
+    store: Store,
+    connector: Connector,
+    stream: StreamName,
+    *,
+    until: datetime,
+    full: bool = False,
+    rules: Rules = DEFAULT_RULES,
+    checkpoint: Callable[[], None] | None = None,
 ) -> StreamResult:
-    """Pull one stream from its cursor (or from scratch when `full`) up to `until`."""
+    """Pull one stream from its cursor (or from scratch when `full`) up to `until`.
+
+    `checkpoint` is called after each committed page; it raises to stop the pull there.
+    """
     result = StreamResult(stream)
     with store.sessions() as session:
         since = None if full else cursors.load(session, connector.source, stream)
     for page in connector.pull(stream, since=since, until=until):
-        result.changed += store_page(store, connector.source, stream, page, full=full)
+        stored = store_page(store, connector.source, stream, page, full=full, rules=rules)
+        result.changed += stored.changed
         result.received += len(page.records)
         result.deleted += sum(1 for r in page.records if r.deleted)
-        result.rejected += len(page.rejected)
+        result.rejected += len(stored.rejections)
+        result.reasons.update(r.reason for r in stored.rejections)
         result.pages += 1
-        _log_rejected(connector.source, stream, page.rejected)
+        _log_rejections(stored.rejections)
         log.info(
             "pulled page",
             extra={"source": connector.source, "stream": stream, "records": len(page.records)},
         )
+        if checkpoint is not None:
+            checkpoint()
     return result
 
 
@@ -92,24 +172,47 @@ def pull_source(
     *,
     until: datetime,
     full: bool = False,
+    rules: Rules = DEFAULT_RULES,
+    checkpoint: Callable[[], None] | None = None,
 ) -> SourceResult:
     """Owners, then each stream. A refused stream fails alone; a spent quota stops the source."""
     result = SourceResult(connector.source)
-    result.owners = pull_owners(store, connector)
-    for stream in streams:
-        try:
-            result.streams.append(pull_stream(store, connector, stream, until=until, full=full))
-        except RejectedRequestError as exc:
-            log.error(
-                "stream failed", extra={"source": connector.source, "stream": stream, "error": str(exc)}
-            )
-            result.streams.append(StreamResult(stream, error=str(exc)))
-        except QuotaExhaustedError as exc:
-            result.error = str(exc)
-            break
+    streams = list(streams)
+    try:
+        result.owners = pull_owners(store, connector)
+        for stream in streams:
+            try:
+                result.streams.append(
+                    pull_stream(
+                        store, connector, stream, until=until, full=full, rules=rules, checkpoint=checkpoint
+                    )
+                )
+            except RejectedRequestError as exc:
+                log.error(
+                    "stream failed", extra={"source": connector.source, "stream": stream, "error": str(exc)}
+                )
+                result.streams.append(StreamResult(stream, error=str(exc)))
+            except QuotaExhaustedError as exc:
+                result.error = str(exc)
+                break
+    except BaseException as exc:  # auth refused, retries exhausted, a crash, Ctrl-C: none completed
+        result.error = result.error or describe_error(exc)
+        record_stream_status(store, result.source, _stream_errors(result, streams), now=until, failing=True)
+        raise
+    record_stream_status(store, result.source, _stream_errors(result, streams), now=until)
     return result
 
 
-def _log_rejected(source: str, stream: str, rejected: Iterable[Exception]) -> None:
-    for error in rejected:
-        log.warning("skipped bad record", extra={"source": source, "stream": stream, "error": str(error)})
+def _stream_errors(result: SourceResult, streams: Iterable[StreamName]) -> dict[str, str | None]:
+    """Each stream's error in this pull (None: completed); unfinished ones get the source's error."""
+    finished = {s.stream: s.error for s in result.streams}
+    return {s: finished.get(s, result.error or "not pulled") for s in streams}
+
+
+def _log_rejections(rejections: Iterable[Rejection]) -> None:
+    """Ids and reasons only: a value excerpt stays in the store (records never reach a log)."""
+    for r in rejections:
+        log.warning(
+            "quarantined bad record",
+            extra={"source": r.source, "stream": r.stream, "record_id": r.record_id, "error": r.reason},
+        )

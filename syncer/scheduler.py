@@ -32,6 +32,7 @@ from syncer.contract import Connector
 from syncer.cycle import CycleOptions, run_cycle
 from syncer.errors import ConfigError, LeaseHeldError
 from syncer.status_page import render_status_page
+from syncer.store import runs
 from syncer.store.database import open_store
 from syncer.store.snapshots import latest_values
 from syncer.telemetry import Health, Telemetry
@@ -171,6 +172,16 @@ class Worker:
         with self.store.sessions() as session:
             return render_status_page(session, self.settings, now=self._clock())
 
+    def _close_abandoned_runs(self) -> None:
+        """Runs a killed worker left `running` (no live lease) are closed as `abandoned` at start."""
+        try:
+            closed = runs.close_abandoned_runs(self.store, now=self._clock())
+        except Exception as exc:  # the store is down: the first cycle will say so
+            log.error("abandoned runs not closed", extra={"error": type(exc).__name__})
+            return
+        if closed:
+            log.warning("closed abandoned runs", extra={"runs": ",".join(map(str, closed))})
+
     def request_stop(self) -> None:
         self._stop.set()
 
@@ -179,6 +190,7 @@ class Worker:
         server = open_web_server(self.settings.serve.host, self._port, self.pages())
         previous = {sig: signal.signal(sig, self._on_signal) for sig in _SIGNALS if _in_main_thread()}
         try:
+            self._close_abandoned_runs()
             self.schedule(self.settings, first_run_now=True)
             self.scheduler.start()
             while not self._stop.wait(POLL_SECONDS):

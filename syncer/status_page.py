@@ -15,10 +15,12 @@ from html import escape
 
 from sqlalchemy.orm import Session
 
-from syncer import charts
+from syncer import charts, currencies, quarantine_view, stale_view, staleness
 from syncer.config.models import Objective, Settings
+from syncer.quarantine_view import QuarantineStatus, collect_quarantine
 from syncer.rollup.scoring import objective_scores, progress_start
 from syncer.rollup.values import KeyResultValue
+from syncer.staleness import StaleKeyResult
 from syncer.store import snapshots
 from syncer.store.ledger import FailedWrite, failed_writes
 from syncer.store.runs import RunInfo, recent
@@ -36,6 +38,7 @@ class KeyResultStatus:
     groups: Sequence[KeyResultValue]
     weeks: Sequence[tuple[date, Decimal | None]]
     start_value: Decimal  # where progress (and the pace line) counts from
+    stale: Sequence[StaleKeyResult] = ()  # why the value shown is not current (see syncer.staleness)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,18 +57,21 @@ class Status:
     objectives: Sequence[ObjectiveStatus]
     runs: Sequence[RunInfo]
     failed_writes: Sequence[FailedWrite]
+    quarantine: QuarantineStatus | None = None  # quarantined and undated records
+    stale: Sequence[StaleKeyResult] = ()  # key results not written: their data did not arrive
 
 
 def collect_status(session: Session, settings: Settings, *, now: datetime) -> Status:
     """Read the latest values, weekly series, recent runs and failed writes from the store."""
     values = snapshots.latest_values(session)
+    stale = staleness.load_stale(session, settings)
     scores = {s.objective: s.score for s in objective_scores(values, settings)}
     objectives = [
         ObjectiveStatus(
             key=objective.key,
             title=objective.title or objective.key,
             score=scores.get(objective.key),
-            key_results=_key_results(session, settings, objective, values),
+            key_results=_key_results(session, settings, objective, values, stale=stale),
         )
         for objective in settings.objectives
     ]
@@ -74,11 +80,18 @@ def collect_status(session: Session, settings: Settings, *, now: datetime) -> St
         objectives=objectives,
         runs=recent(session, limit=RECENT_RUNS),
         failed_writes=failed_writes(session, limit=50),
+        quarantine=collect_quarantine(session, settings),
+        stale=stale,
     )
 
 
 def _key_results(
-    session: Session, settings: Settings, objective: Objective, values: Sequence[KeyResultValue]
+    session: Session,
+    settings: Settings,
+    objective: Objective,
+    values: Sequence[KeyResultValue],
+    *,
+    stale: Sequence[StaleKeyResult] = (),
 ) -> list[KeyResultStatus]:
     found = []
     for kr in objective.key_results:
@@ -95,6 +108,7 @@ def _key_results(
                 groups=[v for v in mine if not v.is_total],
                 weeks=weeks,
                 start_value=progress_start(kr.metric.kind, total.direction, total.baseline),
+                stale=stale_view.stale_of(stale, objective.key, kr.key),
             )
         )
     return found
@@ -110,10 +124,12 @@ def render_document(status: Status, *, title: str) -> str:
     sections = [
         f"<h1>{escape(title)}</h1>",
         f'<p class="generated">as of {escape(_instant(status.generated_at))}</p>',
+        stale_view.html_section(status.stale),
         *(_objective(o, today=status.generated_at.date()) for o in status.objectives),
         _runs_section(status.runs),
         _usage_section(status.runs),
         _failed_section(status.failed_writes),
+        quarantine_view.html_section(status.quarantine),
     ]
     if not status.objectives or not any(o.key_results for o in status.objectives):
         sections.insert(2, '<p class="empty">No key results yet: run a cycle (<code>okrsync run</code>).</p>')
@@ -148,10 +164,10 @@ def _key_result(objective: str, kr: KeyResultStatus, *, today: date) -> str:
     return (
         f'<article class="key-result status-{escape(total.status or "none")}" id="{escape(total.key)}">'
         f"<h3>{escape(kr.title)}</h3>"
-        f'<p class="numbers"><b>{_number(total.value)}</b> of {_number(total.target)} '
+        f'<p class="numbers"><b>{_number(total.value, total.currency)}</b> of {_number(total.target, total.currency)} '
         f"{charts.progress_bar(total.progress, total.status)} {_pct(total)} {_badge(total.status)}"
         f' <span class="muted">{escape(total.period.start.isoformat())} – '
-        f"{escape(total.period.end.isoformat())}</span></p>"
+        f"{escape(total.period.end.isoformat())}</span></p>{stale_view.html_note(kr.stale)}"
         f'<div class="chart">{charts.progress_chart(chart)}</div>{_groups_table(kr.groups)}</article>'
     )
 
@@ -160,8 +176,8 @@ def _groups_table(groups: Sequence[KeyResultValue]) -> str:
     if not groups:
         return ""
     rows = "".join(
-        f"<tr><td>{escape(g.group_key)}</td><td class=num>{_number(g.value)}</td>"
-        f"<td class=num>{_number(g.target)}</td><td>{charts.progress_bar(g.progress, g.status, width=100)} "
+        f"<tr><td>{escape(g.group_key)}</td><td class=num>{_number(g.value, g.currency)}</td>"
+        f"<td class=num>{_number(g.target, g.currency)}</td><td>{charts.progress_bar(g.progress, g.status, width=100)} "
         f"{_pct(g)}</td><td>{_badge(g.status)}</td></tr>"
         for g in groups
     )
@@ -232,9 +248,12 @@ def _pct(value: KeyResultValue) -> str:
     return "" if value.progress_pct is None else f"{value.progress_pct:.1f} %"
 
 
-def _number(value: Decimal | None) -> str:
+def _number(value: Decimal | None, currency: str | None = None) -> str:
     if value is None:
         return "—"
+    money = currencies.format_amount(value, currency)  # "USD 1,579,274.74"
+    if money is not None:
+        return escape(money)
     return escape(f"{value:,.0f}" if value == value.to_integral_value() else f"{value:,.2f}")
 
 
@@ -255,4 +274,5 @@ table{border-collapse:collapse;width:100%;margin-top:8px}
 th,td{border-bottom:1px solid #eaeef2;padding:4px 8px;text-align:left;vertical-align:top}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 td.error{color:#cf222e}.chart svg{max-width:100%;height:auto}
+tr.run-failed td,tr.run-interrupted td,tr.run-abandoned td{background:#fff8f8}p.stale{color:#57606a}
 """

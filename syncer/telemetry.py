@@ -14,6 +14,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 
 from syncer.cycle import CycleReport
 from syncer.rollup.values import KeyResultValue
+from syncer.staleness import StaleKeyResult
 
 # Cycles last from a second (nothing changed) to many minutes (a first full pull).
 DURATION_BUCKETS = (1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600)
@@ -68,6 +69,12 @@ class Telemetry:
         self.kr_value = Gauge("okrsync_key_result_value", "Key-result value", kr, registry=self.registry)
         self.kr_progress = Gauge("okrsync_key_result_progress", "Progress 0..1+", kr, registry=self.registry)
         self.kr_score = Gauge("okrsync_key_result_score", "Score 0.0-1.0", kr, registry=self.registry)
+        self.kr_stale = Gauge(
+            "okrsync_key_result_stale",
+            "1 while a key result is not written because a stream it reads failed or never completed",
+            ["objective", "key_result", "source", "reason"],
+            registry=self.registry,
+        )
 
     def record_cycle(self, source: str, report: CycleReport, *, finished_at: datetime) -> None:
         """Count one finished cycle of `source` and publish its key-result values."""
@@ -82,6 +89,8 @@ class Telemetry:
             self.last_success[source] = finished_at
             self.last_success_at.labels(source).set(finished_at.timestamp())
         self.record_values(report.values)
+        if report.values or report.stale:  # the rollup ran: it judged every key result
+            self.record_stale(report.stale)
 
     def record_skipped(self, source: str, status: str) -> None:
         """A tick that ran no cycle: `lease_held` (another worker) or `error` (store down…)."""
@@ -97,6 +106,12 @@ class Telemetry:
                 self.kr_progress.labels(*labels).set(value.progress)
             if value.score is not None:
                 self.kr_score.labels(*labels).set(value.score)
+
+    def record_stale(self, stale: Iterable[StaleKeyResult]) -> None:
+        """Publish exactly these stale key results (the ones fresh again disappear)."""
+        self.kr_stale.clear()
+        for item in stale:
+            self.kr_stale.labels(item.objective, item.key_result, item.source, item.reason).set(1)
 
     def exposition(self) -> bytes:
         """The registry in the Prometheus text format."""

@@ -2,13 +2,14 @@
 
 `plan_writes` diffs the wanted values against the ledger (what the CRM last confirmed), so a
 cycle with no change sends nothing; `push` writes through the connector and records every
-per-record result, so a rejected write is retried next cycle.
+per-record result, so a rejected write is retried next cycle. What the ledger cannot see (a field
+changed in the CRM since it was written) is found by reading the CRM back: see syncer.drift.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from syncer.config.models import KeyedTarget, OwnerTarget, Settings, WritebackTarget
 from syncer.contract import Connector, FieldValue, WriteItem, WriteResult
-from syncer.records import owner_group_key
+from syncer.rollup import owner_groups
 from syncer.rollup.values import KeyResultValue
 from syncer.store import ledger
 from syncer.store.owners import owners_of
@@ -39,6 +40,7 @@ class PushResult:
     written_records: int
     failed_records: int
     errors: list[str]
+    repaired_fields: int = 0  # fields the CRM had lost since they were written (drift repair)
 
 
 def to_field_value(attribute: str, value: Any) -> FieldValue:
@@ -63,16 +65,21 @@ def _index(values: Sequence[KeyResultValue]) -> dict[tuple[str, str, str, str], 
 
 
 def _owner_items(
-    session: Session, target: OwnerTarget, values: Sequence[KeyResultValue]
+    session: Session, settings: Settings, target: OwnerTarget, values: Sequence[KeyResultValue]
 ) -> Iterator[tuple[WriteItem, set[str]]]:
-    """One item per active owner of the source: their own record, their own values."""
+    """One item per active owner of the source, on their own record (README "me / my team / company"):
+    a per-owner key result writes their value, a team- or region-grouped one their team's or
+    region's (none for a rep in no team), an ungrouped one the total."""
     by_key = _index(values)
+    groups = owner_groups.load_owners(session, settings.teams)  # teams as the rollup resolved them
     for owner in owners_of(session, target.source):
-        group = owner_group_key(owner.email, owner.source, owner.id)
+        rep = groups[(owner.source, owner.id)]
         fields: dict[str, FieldValue] = {}
         for crm_field, expression in target.fields.items():
             objective, key_result, attribute = expression.split(".")
-            value = by_key.get((objective, key_result, "owner", group))
+            kr = settings.key_result(objective, key_result)
+            group = owner_groups.value_group(rep, kr.group_by) if kr is not None else None
+            value = by_key.get((objective, key_result, *group)) if group is not None else None
             if value is not None:
                 fields[crm_field] = to_field_value(attribute, value.attribute(attribute))
         if fields:
@@ -108,6 +115,15 @@ def _lazy_fields(target: WritebackTarget) -> set[str]:
     return {f for f, expression in target.fields.items() if expression.endswith("." + WITH_OTHERS_ONLY)}
 
 
+def iter_wanted(
+    session: Session, settings: Settings, target: WritebackTarget, values: Sequence[KeyResultValue]
+) -> Iterator[tuple[WriteItem, set[str]]]:
+    """Every record `target` wants, with all its fields, and the fields sent only with others."""
+    if isinstance(target, OwnerTarget):
+        return _owner_items(session, settings, target, values)
+    return _keyed_items(target, values)
+
+
 def plan_writes(
     session: Session, settings: Settings, source: str, values: Sequence[KeyResultValue]
 ) -> list[WriteItem]:
@@ -117,12 +133,7 @@ def plan_writes(
         if target.source != source:
             continue
         known = ledger.confirmed(session, source, target.object)
-        wanted = (
-            _owner_items(session, target, values)
-            if isinstance(target, OwnerTarget)
-            else _keyed_items(target, values)
-        )
-        for item, lazy in wanted:
+        for item, lazy in iter_wanted(session, settings, target, values):
             changed = {
                 f: v
                 for f, v in item.fields.items()
@@ -147,12 +158,22 @@ def _with_fields(item: WriteItem, fields: dict[str, FieldValue]) -> WriteItem:
 
 
 def push(
-    session_factory: Any, connector: Connector, items: Sequence[WriteItem], *, now: datetime
+    session_factory: Any,
+    connector: Connector,
+    items: Sequence[WriteItem],
+    *,
+    now: datetime,
+    checkpoint: Callable[[], None] | None = None,
 ) -> PushResult:
-    """Write `items` in batches and file every result in the ledger as it comes back."""
+    """Write `items` in batches and file every result in the ledger as it comes back.
+
+    `checkpoint` is called before each batch; it raises to stop between two filed batches.
+    """
     written_fields = written_records = failed = 0
     errors: list[str] = []
     for start in range(0, len(items), WRITE_BATCH):
+        if checkpoint is not None:
+            checkpoint()
         batch = items[start : start + WRITE_BATCH]
         results: list[WriteResult] = connector.write(batch)
         with session_factory.begin() as session:

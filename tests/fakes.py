@@ -7,7 +7,19 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from syncer.contract import ApiUsage, Cursor, Finding, OwnerPage, Page, WriteItem, WriteResult
+from syncer.contract import (
+    ApiUsage,
+    Cursor,
+    FieldValue,
+    Finding,
+    OwnerPage,
+    Page,
+    RecordRef,
+    SourceIdentity,
+    StoredValues,
+    WriteItem,
+    WriteResult,
+)
 from syncer.records import Deal, Owner, Record, StreamName
 
 T0 = datetime(2026, 10, 5, 12, 0, tzinfo=UTC)
@@ -58,6 +70,14 @@ class FakeConnector:
     writes: list[list[WriteItem]] = field(default_factory=list)
     reject: dict[str, str] = field(default_factory=dict)  # target → error code
     calls: int = 0
+    org_id: str = "fake-org"
+    home_currency: str | None = None
+    rates_version: str | None = None
+    held: dict[str, dict[str, FieldValue]] = field(default_factory=dict)  # target → what the CRM holds
+    reads: list[tuple[str, list[str]]] = field(default_factory=list)  # (object, targets) per read
+
+    def identity(self) -> SourceIdentity:
+        return SourceIdentity(self.org_id, self.home_currency, rates_version=self.rates_version)
 
     def pull_owners(self) -> Iterator[OwnerPage]:
         self.calls += 1
@@ -85,12 +105,23 @@ class FakeConnector:
     def write(self, items: Sequence[WriteItem]) -> list[WriteResult]:
         self.calls += 1
         self.writes.append(list(items))
+        for i in items:
+            if i.target not in self.reject:
+                self.held.setdefault(i.target, {}).update(i.fields)
         return [
             WriteResult(ok=False, error_code=self.reject[i.target], message="refused")
             if i.target in self.reject
             else WriteResult(ok=True, record_id=i.record_id or f"new-{i.upsert_value}")
             for i in items
         ]
+
+    def read_fields(
+        self, object_name: str, records: Sequence[RecordRef], fields: Sequence[str]
+    ) -> StoredValues:
+        self.calls += 1
+        self.reads.append((object_name, [r.target for r in records]))
+        held = {r.target: self.held[r.target] for r in records if r.target in self.held}
+        return StoredValues({t: {f: v.get(f) for f in fields} for t, v in held.items()}, {})
 
     def check(self) -> list[Finding]:
         return []

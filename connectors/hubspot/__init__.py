@@ -2,7 +2,8 @@
 
 client.py authenticates, rate-limits and makes every call; search.py pages lists and searches
 (the 10,000-result restart); mapping.py turns objects into records; write.py plans batch calls;
-checks.py compares write-back fields with the properties API.
+checks.py compares write-back fields with the properties API; account.py reads the portal id and
+company currency.
 """
 
 from __future__ import annotations
@@ -11,14 +12,27 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
-from connectors.hubspot import checks, mapping, search, write
+from connectors.hubspot import account, checks, mapping, readback, search, write
 from connectors.hubspot.client import RAW, Apis, PortalClient
 from connectors.hubspot.mapping import Pipelines, StreamPlan
 from syncer.config.models import HubSpotSource, KeyedTarget, OwnerTarget
-from syncer.contract import ApiUsage, Cursor, FieldSpec, Finding, OwnerPage, Page, WriteItem, WriteResult
+from syncer.contract import (
+    ApiUsage,
+    Cursor,
+    FieldSpec,
+    FieldValue,
+    Finding,
+    OwnerPage,
+    Page,
+    RecordRef,
+    SourceIdentity,
+    StoredValues,
+    WriteItem,
+    WriteResult,
+)
 from syncer.errors import RejectedRequestError
 from syncer.records import StreamName
 
@@ -43,12 +57,21 @@ class HubSpotConnector:
         writeback: Sequence[OwnerTarget | KeyedTarget] = (),
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        zone: tzinfo = UTC,
     ) -> None:
         self.source = source
         self._config = config
+        self._zone = zone  # the YAML's `timezone`: closedate's calendar day is read there
         self._writeback = tuple(target for target in writeback if target.source == source)
         self._client = PortalClient(source, config, sleep=sleep, clock=clock)
         self._pipelines: Pipelines | None = None
+        self._identity: SourceIdentity | None = None
+
+    def identity(self) -> SourceIdentity:
+        """Portal id and company currency (account-info API); read once per connector (one run)."""
+        if self._identity is None:
+            self._identity = account.read_identity(self._client)
+        return self._identity
 
     def pull_owners(self) -> Iterator[OwnerPage]:
         """Every owner: active ones, then archived ones as inactive (CRM-API-NOTES §3.5)."""
@@ -147,6 +170,20 @@ class HubSpotConnector:
             results.update(zip(batch.positions, write.to_results(raw, batch), strict=True))
         return [results[i] for i in range(len(items))]
 
+    def read_fields(
+        self, object_name: str, records: Sequence[RecordRef], fields: Sequence[str]
+    ) -> StoredValues:
+        """Batch reads of ≤ 100 records (by id, or by the unique property upserted on)."""
+        stored: dict[str, dict[str, FieldValue]] = {}
+        for batch in readback.plan_reads(object_name, records, fields):
+
+            def run(api: Apis, batch: readback.ReadBatch = batch) -> Any:
+                return api.batch.read(batch.object, batch.body(), **RAW)
+
+            raw = self._client.call(f"batch read {batch.object}", run)
+            stored |= readback.to_stored(raw, batch, fields)
+        return StoredValues(stored, {})  # HubSpot keeps a number as it was sent
+
     def check(self) -> list[Finding]:
         """Findings for the pipelines the streams name and every write-back property."""
         return checks.check(self._client, self._config, self._writeback, self._stage_metadata)
@@ -169,7 +206,15 @@ class HubSpotConnector:
             raise RejectedRequestError(
                 f"stream `{stream}` is not configured; add it under streams:", source=self.source
             )
-        return mapping.plan_stream(stream, config, self._stage_metadata())
+        pipelines = self._stage_metadata()
+        unknown = pipelines.unknown(config.pipelines)
+        if unknown:  # resolved to nothing, every deal would be out of scope and stored as deleted
+            raise RejectedRequestError(
+                f"streams.{stream}.pipelines: no deal pipeline {', '.join(f'`{n}`' for n in unknown)} in the "
+                "portal; nothing was pulled or deleted. Use a pipeline id or label (`okrsync check` lists them)",
+                source=self.source,
+            )
+        return mapping.plan_stream(stream, config, pipelines, zone=self._zone)
 
     def _stage_metadata(self) -> Pipelines:
         """Deal pipelines and their stages, fetched once per connector (CRM-API-NOTES §7.3: 1 call)."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -84,6 +84,10 @@ class Pipelines:
     def resolve(self, names: Iterable[str]) -> frozenset[str]:
         return frozenset(self.ids.get(name.lower(), self.ids.get(name, name)) for name in names)
 
+    def unknown(self, names: Iterable[str]) -> list[str]:
+        """The names that are neither a pipeline id nor a label (case-insensitive) of this portal."""
+        return [name for name in names if name.lower() not in self.ids and name not in self.ids]
+
 
 @dataclass(frozen=True, slots=True)
 class StreamPlan:
@@ -95,6 +99,7 @@ class StreamPlan:
     attributes: Mapping[str, str]
     pipelines: frozenset[str]
     deal_types: frozenset[str]
+    zone: tzinfo = UTC  # the YAML's `timezone`: an instant's calendar day is read there
 
     @property
     def properties(self) -> list[str]:
@@ -109,7 +114,9 @@ class StreamPlan:
         return in_pipeline or of_type
 
 
-def plan_stream(stream: StreamName, config: HubSpotStream, pipelines: Pipelines) -> StreamPlan:
+def plan_stream(
+    stream: StreamName, config: HubSpotStream, pipelines: Pipelines, *, zone: tzinfo = UTC
+) -> StreamPlan:
     return StreamPlan(
         stream=stream,
         object_type=OBJECT_TYPES[stream],
@@ -117,6 +124,7 @@ def plan_stream(stream: StreamName, config: HubSpotStream, pipelines: Pipelines)
         attributes=dict(config.attributes),
         pipelines=pipelines.resolve(config.pipelines),
         deal_types=frozenset(config.deal_types),
+        zone=zone,
     )
 
 
@@ -160,12 +168,15 @@ def to_record(source: str, row: Any, plan: StreamPlan, *, pipelines: Pipelines) 
     props: Mapping[str, Any] = row["properties"]
     get = _getter(plan, props)
     deleted = bool(row.get("archived")) or not plan.in_scope(props)
-    modified_at = _instant(row.get("archivedAt") if row.get("archived") else None, plan.stream, record_id)
-    modified_at = modified_at or _instant(props.get(MODIFIED) or row.get("updatedAt"), plan.stream, record_id)
+    archived_at = row.get("archivedAt") if row.get("archived") else None
+    modified_at = _instant(archived_at, plan.stream, record_id, field="modified_at")
+    modified_at = modified_at or _instant(
+        props.get(MODIFIED) or row.get("updatedAt"), plan.stream, record_id, field="modified_at"
+    )
     if modified_at is None:
-        raise BadRecordError(plan.stream, record_id, f"{MODIFIED} is empty")
+        raise BadRecordError(plan.stream, record_id, f"{MODIFIED} is empty", field="modified_at")
     attributes = {name: props.get(prop) for name, prop in plan.attributes.items()}
-    common = Common(source, record_id, get, modified_at, deleted, attributes)
+    common = Common(source, record_id, get, modified_at, deleted, attributes, plan.stream, plan.zone)
     if plan.stream == "calls":
         return to_call(common)
     stage = pipelines.stages.get((str(get("pipeline")), str(get("stage"))))
@@ -182,6 +193,8 @@ class Common:
     modified_at: datetime
     deleted: bool
     attributes: dict[str, Any]
+    stream: StreamName = "deals"
+    zone: tzinfo = UTC
 
 
 def to_deal(c: Common, stage: Stage | None) -> Deal:
@@ -199,8 +212,8 @@ def to_deal(c: Common, stage: Stage | None) -> Deal:
         type=DEAL_TYPES.get((_text(c.get("type")) or "").lower(), "other"),
         is_closed=bool(stage and stage.is_closed) or is_won,
         is_won=is_won,
-        created_at=_instant(c.get("created_at"), "deals", c.id),
-        close_date=_date(c.get("close_date"), "deals", c.id),
+        created_at=_instant(c.get("created_at"), "deals", c.id, field="created_at"),
+        close_date=_local_date(c.get("close_date"), c.zone, "deals", c.id, field="close_date"),
         modified_at=c.modified_at,
         deleted=c.deleted,
         attributes=c.attributes,
@@ -208,15 +221,15 @@ def to_deal(c: Common, stage: Stage | None) -> Deal:
 
 
 def to_call(c: Common) -> Call:
-    duration_ms = _number(c.get("duration_ms"))
+    duration_ms = _finite(c.get("duration_ms"), "calls", c.id, field="duration_seconds")
     outcome = _text(c.get("outcome"))
     direction = _text(c.get("direction"))
     return Call(
         source=c.source,
         id=c.id,
         owner_id=_text(c.get("owner_id")),
-        occurred_at=_instant(c.get("occurred_at"), "calls", c.id),
-        duration_seconds=None if duration_ms is None else round(duration_ms / 1000),
+        occurred_at=_instant(c.get("occurred_at"), "calls", c.id, field="occurred_at"),
+        duration_seconds=None if duration_ms is None else round(float(duration_ms) / 1000),
         outcome=DISPOSITIONS.get(outcome, outcome) if outcome else None,
         direction=direction.lower() if direction else None,
         modified_at=c.modified_at,
@@ -226,7 +239,7 @@ def to_call(c: Common) -> Call:
 
 
 def to_renewal(c: Common, stage: Stage | None) -> Renewal:
-    due_date = _date(c.get("due_date"), "renewals", c.id)
+    due_date = _local_date(c.get("due_date"), c.zone, "renewals", c.id, field="due_date")
     status: RenewalStatus = "open"
     if stage is not None and stage.is_closed:
         status = "renewed" if stage.is_won else "churned"
@@ -238,8 +251,7 @@ def to_renewal(c: Common, stage: Stage | None) -> Renewal:
         amount=_amount(c),
         due_date=due_date,
         status=status,
-        # A deal has no "closed at" instant here, only closedate, the day the stage closed.
-        closed_at=datetime.combine(due_date, time(), tzinfo=UTC) if status != "open" and due_date else None,
+        closed_at=_closed_at(c.get("due_date"), c.zone, c.id) if status != "open" else None,
         modified_at=c.modified_at,
         deleted=c.deleted,
         attributes=c.attributes,
@@ -289,8 +301,14 @@ def results(raw: Any) -> list[Any]:
 
 
 def to_instant(value: Any) -> datetime | None:
-    """An ISO-8601 string or epoch milliseconds as an aware UTC datetime."""
-    return _instant(value, "deals", "?")
+    """An ISO-8601 string or epoch milliseconds as an aware UTC datetime; None when unreadable.
+
+    Paging and cursors read stamps through this: an unreadable one must not stop the pull (the
+    record itself is rejected by `to_record`)."""
+    try:
+        return _instant(value, "deals", "?")
+    except BadRecordError:
+        return None
 
 
 # ---------------------------------------------------------------- values
@@ -313,16 +331,20 @@ def _amount(c: Common) -> Decimal | None:
     value = c.get("amount")
     if value in (None, ""):
         value = c.get("amount_fallback")
-    return _decimal(value, c.id)
+    return _finite(value, c.stream, c.id, field="amount")
 
 
-def _decimal(value: Any, record_id: str) -> Decimal | None:
+def _finite(value: Any, stream: str, record_id: str, *, field: str) -> Decimal | None:
+    """A finite number, or None for an empty value; NaN, sNaN, ±Infinity and text are bad values."""
     if value in (None, ""):
         return None
     try:
-        return Decimal(str(value))
+        number = Decimal(str(value).strip()) if isinstance(value, str | int | float) else None
     except InvalidOperation:
-        raise BadRecordError("deals", record_id, f"amount '{value}' is not a number") from None
+        number = None
+    if number is None or isinstance(value, bool) or not number.is_finite():
+        raise BadRecordError(stream, record_id, f"{field} is not a finite number", field=field, value=value)
+    return number
 
 
 def _number(value: Any) -> float | None:
@@ -340,7 +362,7 @@ def _text(value: Any) -> str | None:
     return str(value) if value not in (None, "") else None
 
 
-def _instant(value: Any, stream: str, record_id: str) -> datetime | None:
+def _instant(value: Any, stream: str, record_id: str, *, field: str | None = None) -> datetime | None:
     if value in (None, ""):
         return None
     text = str(value)
@@ -348,11 +370,31 @@ def _instant(value: Any, stream: str, record_id: str) -> datetime | None:
         if text.isdigit():  # epoch milliseconds (CRM-API-NOTES §3.2, §3.6)
             return datetime.fromtimestamp(int(text) / 1000, tz=UTC)
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except (ValueError, OverflowError):
-        raise BadRecordError(stream, record_id, f"'{text}' is not a date-time") from None
+    except (ValueError, OverflowError, OSError):  # OSError: an epoch beyond the platform's range
+        reason = f"{field or 'value'} is not a date-time"
+        raise BadRecordError(stream, record_id, reason, field=field, value=value) from None
     return parsed.replace(tzinfo=parsed.tzinfo or UTC).astimezone(UTC)
 
 
-def _date(value: Any, stream: str, record_id: str) -> date | None:
-    instant = _instant(value, stream, record_id)
-    return instant.date() if instant else None
+def _is_plain_date(value: Any) -> bool:  # a `date` property ("2026-03-31"), not an instant
+    return isinstance(value, str) and len(value.strip()) == 10 and "-" in value
+
+
+def _local_date(value: Any, zone: tzinfo, stream: str, record_id: str, *, field: str) -> date | None:
+    """A `date` property's day as it is; a datetime's (closedate) day in `zone` (README "Local dates")."""
+    if _is_plain_date(value):
+        try:
+            return date.fromisoformat(str(value).strip())
+        except ValueError:
+            reason = f"{field} is not a date"
+            raise BadRecordError(stream, record_id, reason, field=field, value=value) from None
+    instant = _instant(value, stream, record_id, field=field)
+    return instant.astimezone(zone).date() if instant else None
+
+
+def _closed_at(value: Any, zone: tzinfo, record_id: str) -> datetime | None:
+    """When a renewal closed: closedate's instant, or local midnight of a plain date's day."""
+    if _is_plain_date(value):
+        day = _local_date(value, zone, "renewals", record_id, field="due_date")
+        return datetime.combine(day, time(), tzinfo=zone).astimezone(UTC) if day else None
+    return _instant(value, "renewals", record_id, field="due_date")

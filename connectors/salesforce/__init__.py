@@ -1,29 +1,55 @@
 """The Salesforce connector: a plain class that delegates to this package's modules.
 
 client.py authenticates and makes every call; soql.py builds queries; mapping.py turns rows into
-records; write.py plans sObject Collections calls; checks.py compares the YAML with `describe`.
+records; write.py plans sObject Collections calls; checks.py compares the YAML with `describe`;
+organization.py reads the org's id and exchange rates, currency.py converts amounts with them.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
-from connectors.salesforce import bulk, checks, mapping, provisioning, soql, write
+from connectors.salesforce import (
+    bulk,
+    checks,
+    currency,
+    mapping,
+    organization,
+    provisioning,
+    readback,
+    soql,
+    write,
+)
 from connectors.salesforce.client import REQUEST_TIMEOUT, OrgClient
 from connectors.salesforce.mapping import ObjectDescription
 from syncer.config.models import KeyedTarget, OwnerTarget, SalesforceSource
-from syncer.contract import ApiUsage, Cursor, FieldSpec, Finding, OwnerPage, Page, WriteItem, WriteResult
+from syncer.contract import (
+    ApiUsage,
+    Cursor,
+    FieldSpec,
+    FieldValue,
+    Finding,
+    OwnerPage,
+    Page,
+    RecordRef,
+    SourceIdentity,
+    StoredValues,
+    WriteItem,
+    WriteResult,
+)
 from syncer.errors import RejectedRequestError
 from syncer.records import StreamName
 
 log = logging.getLogger(__name__)
 
 __all__ = ["SalesforceConnector"]
+
+MONEY_STREAMS: tuple[StreamName, ...] = ("deals", "renewals")
 
 
 class SalesforceConnector:
@@ -41,13 +67,20 @@ class SalesforceConnector:
         *,
         writeback: Sequence[OwnerTarget | KeyedTarget] = (),
         sleep: Callable[[float], None] = time.sleep,
+        zone: tzinfo = UTC,
     ) -> None:
         self.source = source
         self._config = config
+        self._zone = zone  # the YAML's `timezone`: renewals' closed_at is local midnight there
         self._writeback = tuple(target for target in writeback if target.source == source)
         self._client = OrgClient(source, config, sleep=sleep)
         self._sleep = sleep
         self._descriptions: dict[str, ObjectDescription] = {}
+        self._org_facts: organization.OrgFacts | None = None
+
+    def identity(self) -> SourceIdentity:
+        """Organization id, corporate currency and rate facts; read once per connector (one run)."""
+        return self._org().identity
 
     def pull_owners(self) -> Iterator[OwnerPage]:
         """Every User, active or not, one page per Salesforce page."""
@@ -68,6 +101,8 @@ class SalesforceConnector:
         if since is not None and since.modified_at >= bound:
             return  # nothing can be in the window; never move the cursor back
         plan = self._plan(stream)
+        if plan.money is not None:
+            self._org()  # the rates, read before the pull (once per run)
         start = soql.with_lookback(since, timedelta(seconds=self._config.lookback_seconds))
         query = soql.pull_query(plan, since=start, until=bound)
         total, raw_pages = self._client.open_query(query, include_deleted=True)
@@ -79,7 +114,7 @@ class SalesforceConnector:
         cursor = since
         for raw in raw_pages:
             rows = [row for row in raw.rows if mapping.is_unread(row, plan.row_map, start)]
-            page = mapping.to_page(self.source, stream, rows, plan.row_map, start=cursor)
+            page = self._to_page(stream, plan, rows, start=cursor)
             if raw.next_url is None:  # the whole window is read
                 page = replace(page, cursor=Cursor(modified_at=bound))
             elif cursor is not None and page.cursor is not None and _before(page.cursor, cursor):
@@ -95,7 +130,7 @@ class SalesforceConnector:
 
         def to_page(rows: Iterator[dict[str, Any]]) -> Page:
             unread = (row for row in rows if mapping.is_unread(row, plan.row_map, start))
-            return mapping.to_page(self.source, stream, unread, plan.row_map, start=None)
+            return self._to_page(stream, plan, unread, start=None)
 
         log.info("pulling with bulk api", extra={"source": self.source, "stream": stream})
         pages = bulk.iter_pages(
@@ -109,6 +144,42 @@ class SalesforceConnector:
         for page in pages:
             self._log_page(stream, page)
             yield page
+
+    def _to_page(
+        self, stream: StreamName, plan: soql.QueryPlan, rows: Iterable[Any], *, start: Cursor | None
+    ) -> Page:
+        """Rows as a page, amounts in the corporate currency when the org is multi-currency."""
+        rates = self._org().rates if plan.money is not None else None
+        if plan.money is not None and rates is not None:
+            rows, unconvertible = currency.convert_rows(stream, rows, plan.money, rates)
+        else:
+            unconvertible = []
+        page = mapping.to_page(self.source, stream, rows, plan.row_map, start=start)
+        return replace(page, rejected=[*page.rejected, *unconvertible]) if unconvertible else page
+
+    def _org(self) -> organization.OrgFacts:
+        if self._org_facts is None:
+            described = [
+                d
+                for stream, config in self._config.streams.items()
+                if stream in MONEY_STREAMS and (d := self._described_or_none(config.object))
+            ]
+            probe = described or [d for d in [self._described_or_none("User")] if d]
+            use = organization.RateUse(
+                convert=self._config.convert_currency is not False,
+                static=any(d.name.lower() not in currency.DATED_OBJECTS for d in described),
+                dated=any(d.name.lower() in currency.DATED_OBJECTS for d in described),
+            )
+            multi = any(d.field("CurrencyIsoCode") for d in probe)
+            self._org_facts = organization.read_org(self._client, multi_currency=multi, use=use)
+        return self._org_facts
+
+    def _described_or_none(self, object_name: str) -> ObjectDescription | None:
+        """The describe, or None when the object is unknown (the stream reports that itself)."""
+        try:
+            return self._describe(object_name)
+        except RejectedRequestError:
+            return None
 
     def _log_page(self, stream: StreamName, page: Page) -> None:
         log.info(
@@ -148,6 +219,17 @@ class SalesforceConnector:
                 continue
             results.update(zip(batch.positions, write.to_results(raw, batch, items), strict=True))
         return [results[i] for i in range(len(items))]
+
+    def read_fields(
+        self, object_name: str, records: Sequence[RecordRef], fields: Sequence[str]
+    ) -> StoredValues:
+        """One SOQL query per key field (Id, or the external id upserted on), cut under the URI limit."""
+        description = self._describe(object_name)
+        stored: dict[str, dict[str, FieldValue]] = {}
+        for query in readback.plan_queries(description, records, fields):
+            for page in self._client.iter_query_pages(query.soql, include_deleted=False):
+                stored |= readback.to_stored(query, page.rows, fields, description)
+        return StoredValues(stored, readback.decimals(description, fields))
 
     def check(self) -> list[Finding]:
         """Findings for every mapped object and field, the owner fields and the write-back targets."""
@@ -244,13 +326,14 @@ class SalesforceConnector:
             )
         if config.where is not None:  # refuse a bad condition before any call
             soql.check_where(config.where, source=self.source, stream=stream)
-        return soql.plan_stream(
+        plan = soql.plan_stream(
             stream,
             config,
             self._describe(config.object),
             source=self.source,
-            convert_currency=self._config.convert_currency,
+            convert_currency=self._config.convert_currency is not False,
         )
+        return replace(plan, row_map=replace(plan.row_map, zone=self._zone))
 
     def _describe(self, object_name: str) -> ObjectDescription:
         """The object's describe, fetched once per connector (CRM-API-NOTES §7.1: 1 call per object)."""

@@ -139,6 +139,7 @@ class OrgClient:
         self._last_headers: dict[str, str] = {}
         self._sf: Salesforce | None = None
         self.user_id: str | None = None  # the integration user, once a token names it
+        self.org_id: str | None = None  # the organization, once a token names it
         self._calls = 0
         self._counted = 0  # calls that count against the org's allocation (not token requests)
         self._retries = 0
@@ -253,7 +254,9 @@ class OrgClient:
         token = fields.get("access_token")
         if response.status_code == 200 and isinstance(token, str) and token:
             identity = fields.get("id")  # …/id/{org id}/{user id} (CRM-API-NOTES §1.8)
-            self.user_id = identity.rstrip("/").rsplit("/", 1)[-1] if isinstance(identity, str) else None
+            parts = identity.rstrip("/").split("/") if isinstance(identity, str) else []
+            self.user_id = parts[-1] if parts else None
+            self.org_id = parts[-2] if len(parts) >= 2 and parts[-3:-2] == ["id"] else None
             return token
         error, description = fields.get("error"), fields.get("error_description")
         raise classify_token(

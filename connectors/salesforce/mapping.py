@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -38,6 +38,7 @@ class FieldInfo:
     createable: bool
     external_id: bool
     relationship: str | None  # "RecordType" for RecordTypeId: the prefix of dotted paths
+    scale: int = 0  # decimal places a number field keeps: a written value is rounded to them
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +77,7 @@ def to_description(raw: Any) -> ObjectDescription:
             createable=bool(f.get("createable")),
             external_id=bool(f.get("externalId")),
             relationship=f.get("relationshipName") or None,
+            scale=int(f.get("scale") or 0),
         )
         for f in raw.get("fields") or []
     }
@@ -91,6 +93,7 @@ class RowMap:
 
     paths: FieldPaths  # canonical → path as the org spells it (JSON keys follow it); None: not selected
     attributes: Mapping[str, str]  # attribute name → path
+    zone: tzinfo = UTC  # the YAML's `timezone`: a datetime read as a calendar day is read there
 
 
 def to_page(
@@ -103,7 +106,8 @@ def to_page(
     cursor = start
     for row in rows:
         try:
-            record = build(source, _getter(row, row_map.paths), _attributes(row, row_map.attributes))
+            get, attributes = _getter(row, row_map.paths), _attributes(row, row_map.attributes)
+            record = build(source, get, attributes, row_map.zone)
         except _BadValueError as exc:
             rejected.append(BadRecordError(stream, _row_id(row), str(exc)))
             continue
@@ -173,7 +177,7 @@ def to_save_result(raw: Any) -> tuple[bool, str | None, str | None, str | None]:
 # ---------------------------------------------------------------- records
 
 
-def to_deal(source: str, get: Getter, attributes: dict[str, Any]) -> Deal:
+def to_deal(source: str, get: Getter, attributes: dict[str, Any], zone: tzinfo = UTC) -> Deal:
     return Deal(
         source=source,
         id=_required_text(get, "id"),
@@ -187,14 +191,15 @@ def to_deal(source: str, get: Getter, attributes: dict[str, Any]) -> Deal:
         is_closed=_bool(get("is_closed"), "is_closed"),
         is_won=_bool(get("is_won"), "is_won"),
         created_at=_instant(get("created_at"), "created_at"),
-        close_date=_date(get("close_date"), "close_date"),
+        close_date=_date(get("close_date"), "close_date", zone),
         modified_at=_required_instant(get, "modified_at"),
         deleted=_bool(get("deleted"), "deleted"),
         attributes=attributes,
     )
 
 
-def to_call(source: str, get: Getter, attributes: dict[str, Any]) -> Call:
+def to_call(source: str, get: Getter, attributes: dict[str, Any], zone: tzinfo = UTC) -> Call:
+    del zone  # a call has instants only; the rollup reads their local dates
     direction = _text(get("direction"))
     return Call(
         source=source,
@@ -210,10 +215,10 @@ def to_call(source: str, get: Getter, attributes: dict[str, Any]) -> Call:
     )
 
 
-def to_renewal(source: str, get: Getter, attributes: dict[str, Any]) -> Renewal:
+def to_renewal(source: str, get: Getter, attributes: dict[str, Any], zone: tzinfo = UTC) -> Renewal:
     is_closed = _bool(get("is_closed"), "is_closed")
     is_won = _bool(get("is_won"), "is_won")
-    due_date = _date(get("due_date"), "due_date")
+    due_date = _date(get("due_date"), "due_date", zone)
     status: RenewalStatus = ("renewed" if is_won else "churned") if is_closed else "open"
     return Renewal(
         source=source,
@@ -224,8 +229,9 @@ def to_renewal(source: str, get: Getter, attributes: dict[str, Any]) -> Renewal:
         due_date=due_date,
         status=status,
         # Opportunity has no "closed at" instant, only CloseDate, which Salesforce sets to the
-        # day the stage closed (CRM-API-NOTES §1.10); midnight UTC keeps that calendar day.
-        closed_at=datetime.combine(due_date, time(), tzinfo=UTC) if is_closed and due_date else None,
+        # day the stage closed: local midnight of that day keeps it in the configured zone
+        # (midnight UTC is the day before west of UTC).
+        closed_at=_local_midnight(due_date, zone) if is_closed and due_date else None,
         modified_at=_required_instant(get, "modified_at"),
         deleted=_bool(get("deleted"), "deleted"),
         attributes=attributes,
@@ -260,7 +266,7 @@ def deal_type(value: str | None) -> DealType:
     return "other"
 
 
-_BUILDERS: dict[StreamName, Callable[[str, Getter, dict[str, Any]], Record]] = {
+_BUILDERS: dict[StreamName, Callable[[str, Getter, dict[str, Any], tzinfo], Record]] = {
     "deals": to_deal,
     "calls": to_call,
     "renewals": to_renewal,
@@ -376,10 +382,19 @@ def _instant(value: Any, name: str) -> datetime | None:
     return parsed.astimezone(UTC)
 
 
-def _date(value: Any, name: str) -> date | None:
+def _date(value: Any, name: str, zone: tzinfo) -> date | None:
+    """A `date` field ("2026-03-31") as it is; a datetime mapped here, by its day in `zone`."""
     if value is None:
         return None
+    text = str(value)
+    if len(text) > 10:  # a datetime (README "Local dates"): its UTC date may be another day
+        instant = _instant(text, name)
+        return instant.astimezone(zone).date() if instant else None
     try:
-        return date.fromisoformat(str(value)[:10])
+        return date.fromisoformat(text)
     except ValueError:
         raise _BadValueError(f"{name} is not a date") from None
+
+
+def _local_midnight(day: date, zone: tzinfo) -> datetime:
+    return datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)

@@ -44,7 +44,9 @@ def field_metadata(spec: FieldSpec) -> dict[str, Any]:
         case "number":
             metadata |= {"type": "Number", "precision": 18, "scale": 4}
         case "percent":
-            metadata |= {"type": "Percent", "precision": 7, "scale": 2}
+            # 16 digits before the point: a key result far past a small target (progress_pct
+            # 366000.0) must fit, or Salesforce refuses the rep's whole record.
+            metadata |= {"type": "Percent", "precision": 18, "scale": 2}
         case "text":
             metadata |= {"type": "Text", "length": 255}
         case "key":

@@ -14,8 +14,10 @@ from datetime import datetime, timedelta
 
 from simple_salesforce.format import format_soql
 
+from connectors.salesforce.currency import DATED_OBJECTS, MoneyColumns
 from connectors.salesforce.mapping import ObjectDescription, RowMap
 from syncer.config.models import OwnerFields, SalesforceStream
+from syncer.config.models import where_problem as where_problem  # the check `validate` runs too
 from syncer.contract import Cursor
 from syncer.errors import RejectedRequestError
 from syncer.records import StreamName
@@ -88,12 +90,6 @@ OWNER_FIELDS = {
     "modified_at": "SystemModstamp",
 }
 
-_ALLOWED_OUTSIDE_LITERALS = re.compile(r"[A-Za-z0-9_.\s=!<>(),:+\-]")
-_CLAUSE_WORDS = re.compile(
-    r"\b(SELECT|FROM|LIMIT|OFFSET|ORDER\s+BY|GROUP\s+BY|HAVING|WITH|FOR|UPDATE|ALL\s+ROWS|USING\s+SCOPE)\b",
-    re.IGNORECASE,
-)
-
 
 @dataclass(frozen=True, slots=True)
 class QueryPlan:
@@ -103,6 +99,7 @@ class QueryPlan:
     row_map: RowMap
     select: tuple[str, ...]
     where: str | None
+    money: MoneyColumns | None = None  # set when amounts are converted into the corporate currency
 
 
 def check_identifier(name: str, *, source: str, what: str) -> str:
@@ -175,20 +172,27 @@ def plan_stream(
         )
     paths: dict[str, str | None] = {k: description.resolve(v) for k, v in wanted.items()}
     attributes = {k: description.resolve(v) or v for k, v in config.attributes.items()}
+    money = money_columns(description, paths) if convert_currency else None
+    columns = dict.fromkeys(p for p in [*paths.values(), *attributes.values()] if p)
+    if money is not None:  # the currency and CloseDate the conversion needs, even if not mapped
+        columns.update(dict.fromkeys(c for c in (money.currency, money.rate_date) if c))
+    return QueryPlan(description.name, RowMap(paths, attributes), tuple(columns), where, money)
+
+
+def money_columns(description: ObjectDescription, paths: Mapping[str, str | None]) -> MoneyColumns | None:
+    """Where to find what converting the amount needs; None when there is nothing to convert.
+
+    Only multi-currency orgs have CurrencyIsoCode on their objects, and only
+    a `currency` field is in the record's currency. Dated rates go by CloseDate on Opportunity.
+    """
     amount = paths.get("amount")
     info = description.field(amount) if amount else None
-    # convertCurrency() gives the amount in the running user's currency and needs a multi-currency
-    # org, the ones with CurrencyIsoCode (CRM-API-NOTES §1.9); the unaliased column keeps the
-    # field's name in the JSON, so mapping reads it unchanged.
-    multi_currency = description.field("CurrencyIsoCode") is not None
-    converted = (
-        {amount: f"convertCurrency({amount})"}
-        if convert_currency and multi_currency and info and info.type == "currency"
-        else {}
-    )
-    columns = dict.fromkeys(p for p in [*paths.values(), *attributes.values()] if p)
-    select = tuple(converted.get(column, column) for column in columns)
-    return QueryPlan(description.name, RowMap(paths, attributes), select, where)
+    currency = description.field("CurrencyIsoCode")
+    if amount is None or info is None or info.type != "currency" or currency is None:
+        return None
+    date_field = DATED_OBJECTS.get(description.name.lower())
+    rate_date = description.field(date_field) if date_field else None
+    return MoneyColumns(amount, currency.name, rate_date.name if rate_date else None)
 
 
 def plan_owners(config: OwnerFields, description: ObjectDescription, *, source: str) -> QueryPlan:
@@ -271,51 +275,3 @@ def _since_condition(modified: str, record_id: str, since: Cursor) -> str:
         since=since.modified_at,
         last_id=since.last_id,
     )
-
-
-def where_problem(where: str) -> str | None:
-    """Why a YAML `where` is refused: `;`, unbalanced quotes or parentheses, a clause keyword."""
-    if not where.strip():
-        return "it is empty"
-    outside, problem = _outside_literals(where)
-    if problem:
-        return problem
-    if "--" in outside:  # SOQL has no comments: `--` can only be an attempt to hide the rest
-        return "`--` may not appear outside a string"
-    clause = _CLAUSE_WORDS.search(outside)
-    if clause:
-        return f"`{clause.group(1).upper()}` may not appear outside a string"
-    return None
-
-
-def _outside_literals(text: str) -> tuple[str, str | None]:
-    """The text with 'string literals' blanked, or the first lexical problem found."""
-    outside: list[str] = []
-    depth, in_literal, escaped = 0, False, False
-    for char in text:
-        if in_literal:  # inside 'a string': only an unescaped quote ends it
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == "'":
-                in_literal = False
-            continue
-        if char == "'":
-            in_literal = True
-            outside.append("''")
-        elif char == ";":
-            return "", "`;` may not appear outside a string"
-        elif char in "()":
-            depth += 1 if char == "(" else -1
-            if depth < 0:
-                return "", "unbalanced parentheses"
-        elif not _ALLOWED_OUTSIDE_LITERALS.match(char):
-            return "", f"`{char}` may not appear outside a string (strings take 'single quotes')"
-        if char != "'":
-            outside.append(char)
-    if in_literal:
-        return "", "a string is not closed (unbalanced quotes)"
-    if depth:
-        return "", "unbalanced parentheses"
-    return "".join(outside), None

@@ -57,6 +57,7 @@ class HubSpotSettings:
     search_per_second: int | None = SEARCH_PER_SECOND  # None: search unthrottled
     token_ttl: timedelta = OAUTH_TOKEN_TTL  # OAuth access tokens (`expires_in`)
     port: int = 0  # 0: a free port on 127.0.0.1
+    portal_id: int | None = None  # None: the sample portal's id
 
 
 class HubSpotSandbox(ServedSandbox):
@@ -79,6 +80,8 @@ class HubSpotSandbox(ServedSandbox):
         self.sample: SampleOrg = generate_sample_org(now=start, seed=seed, scale=scale)
         self.portal = Portal(self.clock)
         seed_portal(self.portal, self.sample)
+        if settings.portal_id is not None:
+            self.portal.portal_id = settings.portal_id
         if key_results_schema:
             create_schema(self.portal, KEY_RESULTS_SCHEMA)
         self.owner_ids: dict[str, str] = owner_ids(self.sample)  # sample user key -> owner id

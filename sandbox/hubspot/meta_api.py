@@ -121,3 +121,23 @@ def read_pipeline(state: SandboxState, request: ApiRequest) -> ApiResponse:
 def _pipelines(state: SandboxState, request: ApiRequest) -> list[dict[str, Any]]:
     object_type = state.portal.object_type(request.route["type"])
     return state.portal.pipelines if object_type.name == "deals" else []
+
+
+def account_details(state: SandboxState, request: ApiRequest) -> ApiResponse:
+    """`GET /account-info/v3/details`: portal id, time zone and currencies of the portal."""
+    portal = state.portal
+    with portal.lock:
+        return ApiResponse(
+            200,
+            {
+                "portalId": portal.portal_id,
+                "accountType": "STANDARD",
+                "timeZone": portal.time_zone,
+                "companyCurrency": portal.company_currency,
+                "additionalCurrencies": list(portal.additional_currencies),
+                "utcOffset": "-05:00",
+                "utcOffsetMilliseconds": -18_000_000,
+                "uiDomain": "app.hubspot.com",
+                "dataHostingLocation": "na1",
+            },
+        )

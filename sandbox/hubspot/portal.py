@@ -88,6 +88,9 @@ class Portal:
         self.clock = clock
         self.lock = threading.RLock()
         self.portal_id = PORTAL_ID
+        self.company_currency = "USD"  # what amount_in_home_currency is in
+        self.additional_currencies: list[str] = []
+        self.time_zone = "US/Eastern"
         self.types: dict[str, ObjectType] = {}
         self.aliases: dict[str, str] = {}  # any accepted spelling -> type name
         self.owners: list[dict[str, Any]] = []  # owner JSON, in id order

@@ -61,6 +61,8 @@ def seed_portal(portal: Portal, sample: SampleOrg) -> None:
     portal.load("companies", _companies(sample, companies, owners))
     deal_ids = {deal.key: portal.new_id() for deal in sample.deals}
     rates = sample.currency_rates
+    portal.company_currency = sample.home_currency
+    portal.additional_currencies = sorted(code for code in rates if code != sample.home_currency)
     portal.load("deals", (_deal(d, deal_ids[d.key], owners, companies, rates) for d in sample.deals))
     portal.load("calls", (_call(c, portal.new_id(), owners, deal_ids) for c in sample.calls))
 

@@ -53,6 +53,7 @@ ROUTES: list[tuple[str, re.Pattern[str], str, Handler]] = [
         ("GET", rf"/crm/v3/owners/{_ID}", "owner", meta_api.read_owner),
         ("GET", rf"/crm/v3/pipelines/{_TYPE}", "pipelines", meta_api.list_pipelines),
         ("GET", rf"/crm/v3/pipelines/{_TYPE}/{_ID}", "pipeline", meta_api.read_pipeline),
+        ("GET", r"/account-info/v3/details", "account_details", meta_api.account_details),
     ]
 ]
 

@@ -27,6 +27,7 @@ from sandbox.http_server import SandboxHttpServer, ServedSandbox
 from sandbox.salesforce.clock import SandboxClock
 from sandbox.salesforce.exchange import SandboxState
 from sandbox.salesforce.faults import FaultPlan, WritePredicate, by_record_id
+from sandbox.salesforce.ids import to_id18
 from sandbox.salesforce.limits import DEFAULT_DAILY_LIMIT, ApiUsage
 from sandbox.salesforce.oauth import ConnectedApp, OAuthEndpoint
 from sandbox.salesforce.org import Org
@@ -57,6 +58,9 @@ class SandboxSettings:
     api_limit: int = DEFAULT_DAILY_LIMIT  # daily API requests
     max_open_cursors: int = MAX_OPEN_CURSORS
     port: int = 0  # 0: a free port on 127.0.0.1
+    org_id: str = "00DDn0000SANDBX"  # 15 or 18 characters; another id plays another org
+    user_currency: str = "EUR"  # the integration user's currency: what convertCurrency() gives
+    dated_rates: bool = True  # Advanced Currency Management on: DatedConversionRate exists
 
 
 class SalesforceSandbox(ServedSandbox):
@@ -77,8 +81,9 @@ class SalesforceSandbox(ServedSandbox):
         self.clock = SandboxClock(start, ticking=ticking)
         self.sample: SampleOrg = generate_sample_org(now=start, seed=seed, scale=scale)
         rates = {code: float(rate) for code, rate in self.sample.currency_rates.items()}
-        self.org = Org(build_schema(), self.clock, currency_rates=rates)
-        seed_org(self.org, self.sample)
+        self.org = Org(build_schema(dated_rates=settings.dated_rates), self.clock, currency_rates=rates)
+        self.org.org_id = to_id18(settings.org_id)
+        seed_org(self.org, self.sample, user_currency=settings.user_currency)
         self.requests = RequestLog()
         self._faults = FaultPlan()
         self._usage = ApiUsage(maximum=settings.api_limit)

@@ -132,7 +132,7 @@ def _csv(state: SandboxState, request: ApiRequest, bound: BoundQuery, ids: list[
     """(CSV, rows): the header and one line per record, every value quoted; null is empty."""
     org = state.org
     projector = Projector(
-        bound, source=org, schema=org.schema, api_version=request.version, currency_rates=org.currency_rates
+        bound, source=org, schema=org.schema, api_version=request.version, convert=org.to_user_currency
     )
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sandbox.salesforce import org_schema, values
@@ -111,9 +111,38 @@ class Org:
                 source=self,
                 schema=self.schema,
                 api_version=API_VERSION,
-                currency_rates=self.currency_rates,
+                convert=self.to_user_currency,
             )
             return [flatten(projector.project(self._index[record_id])) for record_id in ids]
+
+    # -- currencies (callers hold `lock`)
+
+    def exchange_rate(self, iso_code: str, on: date | None) -> float:
+        """Units of `iso_code` per corporate unit: the dated rate on `on` where ACM is on, else the
+        CurrencyType rate (1.0 for an unknown code)."""
+        if iso_code == self.corporate_currency:
+            return 1.0
+        if on is not None and self.schema.object("DatedConversionRate") is not None:
+            for rate in self.rows("DatedConversionRate"):
+                nxt = rate.get("NextStartDate")
+                if rate["IsoCode"] == iso_code and rate["StartDate"] <= on and (nxt is None or on < nxt):
+                    return float(rate["ConversionRate"])
+        for currency in self.rows("CurrencyType"):
+            if currency["IsoCode"] == iso_code:
+                return float(currency["ConversionRate"])
+        return 1.0
+
+    def to_user_currency(self, record: Record, field_name: str) -> float | None:
+        """convertCurrency(field): the running user's currency, dated by CloseDate on opportunities."""
+        amount = record.get(field_name)
+        if amount is None:
+            return None
+        user = self._index.get(self.running_user_id) or {}
+        target = user.get("DefaultCurrencyIsoCode") or self.corporate_currency
+        dated = self.schema.object_for_id(record["Id"]) is self.schema.object("Opportunity")
+        on = record.get("CloseDate") if dated else None
+        source = record.get("CurrencyIsoCode") or self.corporate_currency
+        return round(float(amount) / self.exchange_rate(source, on) * self.exchange_rate(target, on), 2)
 
     # -- writes
 

@@ -30,9 +30,12 @@ STAGE_DEFAULTS: dict[str, tuple[bool, bool, int, str]] = {
 READ_ONLY: dict[str, Any] = {"updateable": False, "createable": False}
 
 
-def build_schema() -> Schema:
-    """A new, independent schema of the sandbox org."""
-    return Schema([_user(), _account(), _record_type(), _opportunity(), _task(), _okr_key_result()])
+def build_schema(*, dated_rates: bool = True) -> Schema:
+    """A new, independent schema of the sandbox org: multi-currency, with DatedConversionRate
+    only when Advanced Currency Management is on (`dated_rates`), as in a real org."""
+    objects = [_user(), _account(), _record_type(), _opportunity(), _task(), _okr_key_result()]
+    objects += [_organization(), _currency_type(), *([_dated_conversion_rate()] if dated_rates else [])]
+    return Schema(objects)
 
 
 def _object(name: str, label: str, plural: str, prefix: str, fields: list[FieldDef]) -> ObjectDef:
@@ -102,6 +105,8 @@ def _user() -> ObjectDef:
         _number("Q_Calls_Progress__c", "Q Calls Progress", "percent"),
         _number("Q_Win_Rate__c", "Q Win Rate", "percent"),
         FieldDef("OKR_Updated__c", "datetime", "OKR Updated"),
+        # The user's personal currency: what SOQL convertCurrency() converts into.
+        _picklist("DefaultCurrencyIsoCode", "User Currency", CURRENCIES, restricted_picklist=True, default="USD"),
     ])  # fmt: skip
 
 
@@ -195,6 +200,7 @@ def _okr_key_result() -> ObjectDef:
         _text("OKR_Key__c", "OKR Key", 255, external_id=True, unique=True),
         _text("Period__c", "Period", 40),
         _number("Value__c", "Value"),
+        _text("Currency__c", "Currency", 3),
         _number("Target__c", "Target"),
         _number("Progress__c", "Progress", "percent"),
         _number("Score__c", "Score", precision=3, scale=2),
@@ -204,3 +210,43 @@ def _okr_key_result() -> ObjectDef:
         _owner(),
         *_stamps(),
     ])  # fmt: skip
+
+
+def _read_only(definition: ObjectDef) -> ObjectDef:
+    definition.createable = definition.updateable = definition.deletable = False
+    return definition
+
+
+def _organization() -> ObjectDef:
+    return _read_only(_object("Organization", "Organization", "Organizations", "00D", [
+        _id("Organization ID"),
+        _text("Name", "Name", 80, **READ_ONLY),
+        _picklist("DefaultCurrencyIsoCode", "Currency", CURRENCIES, **READ_ONLY),
+        FieldDef("IsSandbox", "boolean", "Is Sandbox", nillable=False, default=True, **READ_ONLY),
+        *_stamps(deletable=False),
+    ]))  # fmt: skip
+
+
+def _currency_type() -> ObjectDef:
+    """The org's currencies and their rates against the corporate currency (multi-currency orgs)."""
+    return _read_only(_object("CurrencyType", "Currency Type", "Currency Types", "02A", [
+        _id("Currency Type ID"),
+        _picklist("IsoCode", "Currency ISO Code", CURRENCIES, restricted_picklist=True, nillable=False),
+        _number("ConversionRate", "Conversion Rate", precision=18, scale=6),
+        FieldDef("DecimalPlaces", "int", "Decimal Places", precision=9, nillable=False, default=2),
+        FieldDef("IsActive", "boolean", "Active", nillable=False, default=False),
+        FieldDef("IsCorporate", "boolean", "Corporate Currency", nillable=False, default=False),
+        *_stamps(deletable=False),
+    ]))  # fmt: skip
+
+
+def _dated_conversion_rate() -> ObjectDef:
+    """Date ranges of rates; exists only where Advanced Currency Management is enabled."""
+    return _read_only(_object("DatedConversionRate", "Dated Conversion Rate", "Dated Conversion Rates", "04w", [
+        _id("DatedConversion Rate ID"),
+        _picklist("IsoCode", "Currency Code", CURRENCIES, restricted_picklist=True, nillable=False),
+        _number("ConversionRate", "Exchange Rate", precision=18, scale=6),
+        FieldDef("StartDate", "date", "Date", nillable=False),
+        FieldDef("NextStartDate", "date", "Next Start Date", **READ_ONLY),
+        *_stamps(deletable=False),
+    ]))  # fmt: skip

@@ -74,7 +74,7 @@ def _records(
     """The JSON records of `ids` as they are now (a record purged since the snapshot is skipped)."""
     org = state.org
     projector = Projector(
-        bound, source=org, schema=org.schema, api_version=request.version, currency_rates=org.currency_rates
+        bound, source=org, schema=org.schema, api_version=request.version, convert=org.to_user_currency
     )
     return [projector.project(record) for record_id in ids if (record := org.lookup(record_id)) is not None]
 

@@ -45,10 +45,20 @@ class _Ids:
         return record_id
 
 
-def seed_org(org: Org, sample: SampleOrg) -> None:
-    """Fill an empty org with the sample org; sets `org.running_user_id` to the integration user."""
+def seed_org(org: Org, sample: SampleOrg, *, user_currency: str = "EUR") -> None:
+    """Fill an empty org with the sample org; sets `org.running_user_id` to the integration user.
+
+    The org is multi-currency (corporate USD) with dated rates when its schema has
+    DatedConversionRate; the integration user's personal currency is `user_currency`.
+    """
     ids = _Ids(org)
-    org.load("User", [_integration_user(ids, sample), *_users(ids, sample)])
+    org.corporate_currency = sample.home_currency
+    org.load("Organization", [_organization(org, sample)])
+    org.load("CurrencyType", _currency_types(ids, sample))
+    if org.schema.object("DatedConversionRate") is not None:
+        org.load("DatedConversionRate", _dated_rates(ids, sample))
+    integration = {**_integration_user(ids, sample), "DefaultCurrencyIsoCode": user_currency}
+    org.load("User", [integration, *_users(ids, sample)])
     org.running_user_id = ids.by_key["integration"]
     org.load("RecordType", _record_types(ids, sample.calendar.history_start))
     org.load("Account", _accounts(ids, sample))
@@ -62,6 +72,40 @@ def _stamps(created: datetime, modified: datetime, *, deleted: bool | None = Fal
     if deleted is not None:
         stamps["IsDeleted"] = deleted
     return stamps
+
+
+def _setup_stamps(sample: SampleOrg) -> Record:
+    created = datetime.combine(sample.calendar.history_start, time(0), tzinfo=UTC) - timedelta(days=365)
+    return _stamps(created, created, deleted=None)
+
+
+def _organization(org: Org, sample: SampleOrg) -> Record:
+    return {
+        "Id": org.org_id, "Name": "okrsync Sandbox", "DefaultCurrencyIsoCode": sample.home_currency,
+        "IsSandbox": True, **_setup_stamps(sample),
+    }  # fmt: skip
+
+
+def _currency_types(ids: _Ids, sample: SampleOrg) -> Iterator[Record]:
+    for code, rate in sample.currency_rates.items():
+        yield {
+            "Id": ids.new("CurrencyType", f"currency:{code}"), "IsoCode": code, "ConversionRate": float(rate),
+            "DecimalPlaces": 2, "IsActive": True, "IsCorporate": code == sample.home_currency,
+            **_setup_stamps(sample),
+        }  # fmt: skip
+
+
+def _dated_rates(ids: _Ids, sample: SampleOrg) -> Iterator[Record]:
+    """The sample's dated rates; NextStartDate is the start of the currency's next rate (None: last)."""
+    rates = sorted(sample.dated_rates, key=lambda r: (r.currency, r.start))
+    for n, rate in enumerate(rates):
+        after = rates[n + 1] if n + 1 < len(rates) else None
+        yield {
+            "Id": ids.new("DatedConversionRate", f"dated:{rate.currency}:{rate.start}"), "IsoCode": rate.currency,
+            "ConversionRate": float(rate.rate), "StartDate": rate.start,
+            "NextStartDate": after.start if after and after.currency == rate.currency else None,
+            **_setup_stamps(sample),
+        }  # fmt: skip
 
 
 def _integration_user(ids: _Ids, sample: SampleOrg) -> Record:

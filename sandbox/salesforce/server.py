@@ -14,7 +14,7 @@ import re
 import ssl
 from collections.abc import Callable
 from dataclasses import replace
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import parse_qsl, quote, unquote, urlencode
 
 from sandbox.http_server import RawRequest, SandboxApi, logged_body
 from sandbox.salesforce import (
@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 Handler = Callable[[SandboxState, ApiRequest], ApiResponse]
 UNKNOWN_EXCEPTION_MESSAGE = "An unexpected error occurred. Please include this ErrorId if you contact support"
 TOKEN_PATH = "/services/oauth2/token"
+URI_LIMIT = 16_384  # the REST API answers a longer request URI with 414 (a long `?q=` SOQL, say)
 API_VERSIONS = ("57.0", "58.0", "59.0", "60.0", "61.0", "62.0")
 _VERSIONED = re.compile(r"/services/data/v(?P<version>\d+\.\d)(?:/(?P<resource>.*))?")
 _OBJECT, _ID = r"(?P<object>\w+)", r"(?P<id>[0-9A-Za-z]{15,18})"
@@ -167,6 +168,10 @@ class SalesforceApi(SandboxApi[ApiRequest]):
                 if retry_after is not None:
                     response.headers["Retry-After"] = str(retry_after)
                 return response
+            if _uri_length(request) > URI_LIMIT:
+                return _error(
+                    ApiError(414, "URI_TOO_LONG", f"The request URI is longer than {URI_LIMIT} bytes")
+                )
             if not self._authorized(request):
                 response = _error(ApiError(401, "INVALID_SESSION_ID", "Session expired or invalid"))
                 response.headers["WWW-Authenticate"] = "Token"
@@ -213,6 +218,10 @@ def _unroutable(request: ApiRequest) -> ApiError:
         message = f"HTTP Method '{request.method}' not allowed. Allowed are {','.join(allowed)}"
         return ApiError(405, "METHOD_NOT_ALLOWED", message)
     return not_found()
+
+
+def _uri_length(request: ApiRequest) -> int:
+    return len(quote(request.path)) + 1 + len(urlencode(request.params))
 
 
 def _error(error: ApiError) -> ApiResponse:

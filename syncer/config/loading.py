@@ -8,6 +8,7 @@ module raises or logs contains a value interpolated into a secret field.
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -17,8 +18,12 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, SecretStr, ValidationError
 from pydantic_core import ErrorDetails
-from yaml.constructor import ConstructorError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
+from syncer.config import limits, store_url
+from syncer.config.marked_yaml import MarkedLoader as MarkedLoader  # re-exported: pitfalls reads YAML too
+from syncer.config.marked_yaml import syntax_problem
 from syncer.config.models import JwtBearer, SalesforceSource, Settings
 from syncer.config.rules import Path as KeyPath
 from syncer.config.rules import Violation
@@ -28,28 +33,7 @@ from syncer.errors import ConfigError, ConfigProblem
 log = logging.getLogger(__name__)
 
 _REFERENCE = re.compile(r"\$\$\{|\$\{([^}]*)(\}?)")  # `$${` is an escaped, literal `${`
-_MERGE_TAG = "tag:yaml.org,2002:merge"
 _VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-# (what PyYAML says, report at its context mark (where the construct began)?, what ops should do)
-_YAML_HINTS = (
-    ("found character '\\t'", False, "a tab character: indent with spaces only"),
-    ("cannot start any token", False, "a value cannot start with this character: put the value in quotes"),
-    (
-        "mapping values are not allowed",
-        False,
-        "unexpected `:`: quote a value that contains `: `, or fix the indentation",
-    ),
-    ("expected <block end>", False, "the indentation of this line does not match the lines above it"),
-    ("did not find expected key", False, "the indentation of this line does not match the lines above it"),
-    ("could not find expected ':'", False, "expected `key: value`: add the `:` or fix the indentation"),
-    ("found unexpected end of stream", True, "this quoted value is never closed: add the closing quote"),
-    ("expected ',' or ']'", True, "this `[` list is not closed or lacks a comma: add `]` or `,`"),
-    ("expected ',' or '}'", True, "this `{` mapping is not closed or lacks a comma: add `}` or `,`"),
-    ("found undefined alias", False, "`*alias` without an `&anchor` above it: define the anchor first"),
-    ("but found another document", False, "a second YAML document starts here: keep one, remove the `---`"),
-    ("could not determine a constructor", False, "unknown YAML tag (`!...`): remove it or quote the value"),
-)
 
 
 def load_settings(path: str | Path, env: Mapping[str, str]) -> Settings:
@@ -74,76 +58,15 @@ def load_settings(path: str | Path, env: Mapping[str, str]) -> Settings:
             document.report(problem_path, message)
     if settings is not None:
         _check_secrets(document, settings)
+        _check_store_url(document, settings)
     if document.problems or settings is None:
         raise ConfigError(document.sorted_problems())
     log.info("configuration loaded", extra={"file": str(file), "sources": len(settings.sources)})
-    return _with_files_resolved(settings, file.absolute().parent)
+    resolved = _with_files_resolved(settings, file.absolute().parent)
+    return resolved.with_masked(_variable_host(document, settings.store))
 
 
-# ---------------------------------------------------------------- YAML with line marks
-
-
-class MarkedLoader(yaml.SafeLoader):
-    """A SafeLoader that records the line of every node by its path and reports duplicate keys.
-
-    Keys stay the text written: YAML 1.1 would read `on:` as True and `1:` as 1, and every key in
-    okrsync's YAML is a name.
-    """
-
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self.lines: dict[KeyPath, int] = {}
-        self.duplicates: list[tuple[int, str]] = []
-        self._open: set[int] = set()
-
-    def construct_marked(self) -> Any:
-        """The single document, built with its line marks; None for an empty stream."""
-        node = self.get_single_node()
-        data = None if node is None else self._build(node, ())
-        self.lines[()] = 1  # a problem with the whole file (a missing top-level key) points at its top
-        return data
-
-    def _build(self, node: yaml.Node, path: KeyPath) -> Any:
-        self.lines[path] = node.start_mark.line + 1
-        if isinstance(node, yaml.ScalarNode):
-            return self.construct_object(node)
-        if id(node) in self._open:
-            raise ConstructorError(
-                None, None, "an alias refers to the node that contains it", node.start_mark
-            )
-        self._open.add(id(node))
-        try:
-            if isinstance(node, yaml.MappingNode):
-                return self._build_mapping(node, path)
-            return [self._build(child, (*path, i)) for i, child in enumerate(node.value)]
-        finally:
-            self._open.discard(id(node))
-
-    def _build_mapping(self, node: yaml.MappingNode, path: KeyPath) -> dict[str, Any]:
-        first: dict[str, int] = {}
-        for key_node, _ in node.value:
-            key, line = self._key(key_node), key_node.start_mark.line + 1
-            if key in first and key_node.tag != _MERGE_TAG:
-                self.duplicates.append(
-                    (line, f"duplicate key `{key}` (first at line {first[key]}): remove one")
-                )
-            first.setdefault(key, line)
-        own = {id(key_node) for key_node, _ in node.value}
-        self.flatten_mapping(node)  # `<<: *anchor` merges; the mapping's own keys come last and win
-        mapping: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            key = self._key(key_node)
-            mapping[key] = self._build(value_node, (*path, key))
-            # A key's line, not its value's; a merged key is reported where it is merged in.
-            self.lines[(*path, key)] = key_node.start_mark.line + 1 if id(key_node) in own else first["<<"]
-        return mapping
-
-    def _key(self, node: yaml.Node) -> str:
-        if not isinstance(node, yaml.ScalarNode):
-            raise ConstructorError(
-                None, None, "a key must be a plain name, not a list or mapping", node.start_mark
-            )
-        return str(node.value)
+# ---------------------------------------------------------------- the document and its line marks
 
 
 @dataclass
@@ -182,16 +105,25 @@ def _read(file: Path) -> _Document:
     """Parse the file; a file that cannot be read or parsed raises at once (nothing else can be checked)."""
     name = str(file)
     try:
-        text = file.read_text(encoding="utf-8")
+        with file.open("rb") as stream:  # a bounded read: `-c /dev/zero` must not fill memory
+            raw = stream.read(limits.MAX_FILE_BYTES + 1)
+            size = max(len(raw), os.fstat(stream.fileno()).st_size)
+        too_large = limits.size_problem(name, size)
+        if too_large is not None:
+            raise ConfigError([too_large])
+        text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = (exc.strerror or type(exc).__name__) if isinstance(exc, OSError) else "it is not UTF-8 text"
         raise ConfigError([ConfigProblem(name, None, f"cannot read the configuration: {reason}")]) from None
+    control = limits.control_problem(name, text)
+    if control is not None:
+        raise ConfigError([control])
     loader = MarkedLoader(text)
     problem: ConfigProblem | None = None
     try:
         data = loader.construct_marked()
     except yaml.MarkedYAMLError as exc:
-        problem = _syntax_problem(name, exc)
+        problem = syntax_problem(name, exc)
     except yaml.YAMLError:  # the reader refuses control characters; it has no line mark
         problem = ConfigProblem(name, None, "invalid YAML: the file contains a control character; remove it")
     finally:
@@ -203,19 +135,6 @@ def _read(file: Path) -> _Document:
     document = _Document(name, data, loader.lines)
     document.problems.extend(ConfigProblem(name, line, message) for line, message in loader.duplicates)
     return document
-
-
-def _syntax_problem(file: str, exc: yaml.MarkedYAMLError) -> ConfigProblem:
-    problem = exc.problem or exc.context or "unreadable YAML"
-    mark = exc.problem_mark or exc.context_mark
-    hint = problem + (f" ({exc.context})" if exc.context and exc.problem else "")
-    for fragment, at_context, advice in _YAML_HINTS:
-        if fragment in problem:
-            hint, mark = advice, (exc.context_mark if at_context and exc.context_mark else mark)
-            break
-    if mark is None:
-        return ConfigProblem(file, None, f"invalid YAML: {hint}")
-    return ConfigProblem(file, mark.line + 1, f"invalid YAML at column {mark.column + 1}: {hint}")
 
 
 def _top_level_problem(file: str, data: Any, line: int) -> ConfigProblem | None:
@@ -303,6 +222,28 @@ def _check_secrets(document: _Document, settings: Settings) -> None:
         elif not secret and required and path not in document.unfilled:
             names = ", ".join(document.variables[path])
             document.report(path, f"environment variable {names} is empty (used by {dotted(path)}): set it")
+
+
+def _check_store_url(document: _Document, settings: Settings) -> None:
+    """A password in the store URL is a secret like any other: it must come from a variable."""
+    password = store_url.password(settings.store)
+    used = document.variables.get(("store",), {})
+    if password and not any(password in value for value in used.values()):
+        document.report(
+            ("store",),
+            "the store URL holds a literal password: put it in an environment variable, "
+            "like postgresql+psycopg://okr:${PGPASSWORD}@db/okr",
+        )
+
+
+def _variable_host(document: _Document, url: str) -> frozenset[str]:
+    """The store URL's host when it came from a `${VAR}`: connection errors show it masked."""
+    try:
+        host = make_url(url).host
+    except (ArgumentError, ValueError):
+        return frozenset()
+    used = document.variables.get(("store",), {})
+    return frozenset({host}) if host and any(host in value for value in used.values()) else frozenset()
 
 
 def _with_files_resolved(settings: Settings, base: Path) -> Settings:

@@ -14,9 +14,11 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
+    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
+    PrivateAttr,
     SecretStr,
     Tag,
     ValidationInfo,
@@ -24,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from syncer.config.conditions import where_problem as where_problem  # re-exported for connectors
 from syncer.config.sources import (  # re-exported: models is where callers import from
     AccessToken as AccessToken,
 )
@@ -78,6 +81,7 @@ from syncer.config.sources import (
 from syncer.config.sources import (
     to_timedelta as to_timedelta,
 )
+from syncer.config.store_url import store_url_problem
 from syncer.config.strict import KEY_PATTERN as KEY_PATTERN
 from syncer.config.strict import Identifier as Identifier
 from syncer.config.strict import Key, Strict
@@ -242,8 +246,22 @@ KR_VALUE_ATTRIBUTES = (
     "status",
     "projected",
     "updated_at",
+    "currency",
 )
 RECORD_ATTRIBUTES = ("key", "title", "group", "period_start", "period_end")
+
+
+# How often the written fields are read back from the CRM and drifted ones rewritten (README
+# "Drift repair"): a field edited by hand, reset by a deploy or restored by a sandbox refresh.
+def _off_is_not_false(value: Any) -> Any:
+    return "off" if value is False else value  # YAML 1.1 reads a bare `off` as false
+
+
+Verify = Annotated[Literal["every_cycle", "hourly", "daily", "off"], BeforeValidator(_off_is_not_false)]
+VERIFY_DESCRIPTION = (
+    "how often the written fields are read back and those that differ rewritten: "
+    "every_cycle, hourly, daily (default) or off"
+)
 
 
 class OwnerTarget(Strict):
@@ -253,6 +271,7 @@ class OwnerTarget(Strict):
     object: Identifier
     match: Literal["owner"]
     fields: dict[str, str] = Field(min_length=1)
+    verify: Verify = Field("daily", description=VERIFY_DESCRIPTION)
 
 
 class KeyedTarget(Strict):
@@ -262,6 +281,7 @@ class KeyedTarget(Strict):
     object: Identifier
     upsert_on: str
     fields: dict[str, str] = Field(min_length=1)
+    verify: Verify = Field("daily", description=VERIFY_DESCRIPTION)
 
 
 def _target_kind(value: Any) -> str | None:
@@ -294,6 +314,19 @@ class Serve(Strict):
     stale_after: str = Field("1h", description="/healthz turns 503 when the last cycle is older")
 
 
+class PlausibleDates(Strict):
+    """Dates and instants a CRM record may hold; a record with one outside is quarantined."""
+
+    start: date = Field(date(1990, 1, 1), alias="from")
+    end: date = Field(date(2100, 12, 31), alias="to")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PlausibleDates:
+        if self.end <= self.start:
+            raise ValueError(f"plausible_dates: `to` ({self.end}) must come after `from` ({self.start})")
+        return self
+
+
 class Settings(Strict):
     version: Literal[1]
     store: str = "sqlite:///okrsync.db"
@@ -305,6 +338,8 @@ class Settings(Strict):
     writeback: list[WritebackTarget] = Field(default_factory=list)
     alerts: Alerts = Field(default_factory=Alerts)
     serve: Serve = Field(default_factory=Serve)
+    plausible_dates: PlausibleDates = Field(default_factory=PlausibleDates)
+    _masked: frozenset[str] = PrivateAttr(default_factory=frozenset)
 
     @field_validator("timezone")
     @classmethod
@@ -320,10 +355,9 @@ class Settings(Strict):
     @field_validator("store")
     @classmethod
     def _store_url(cls, value: str) -> str:
-        if not value.startswith(("sqlite:///", "postgresql+psycopg://", "postgresql://")):
-            raise ValueError(
-                f"'{value}' is not a store URL: use sqlite:///okrsync.db or postgresql+psycopg://user@host/db"
-            )
+        problem = store_url_problem(value)
+        if problem:
+            raise ValueError(problem)
         return value
 
     @model_validator(mode="after")
@@ -337,6 +371,17 @@ class Settings(Strict):
         elif violations:
             raise ValueError("; ".join(v.message for v in violations))
         return self
+
+    @property
+    def masked_values(self) -> frozenset[str]:
+        """Values read from `${VAR}`s that messages must not show, beyond secrets (the store's host)."""
+        return self._masked
+
+    def with_masked(self, values: frozenset[str]) -> Settings:
+        """A copy whose `masked_values` are `values` (set by the loader, which knows what was a variable)."""
+        copy = self.model_copy()
+        copy._masked = values
+        return copy
 
     @property
     def zone(self) -> ZoneInfo:

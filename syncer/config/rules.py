@@ -42,7 +42,10 @@ def suggest(word: str, choices: list[str] | tuple[str, ...]) -> str:
 
 def check_rules(settings: Settings) -> list[Violation]:
     """Every cross-field problem in `settings`, in file order."""
+    from syncer.config.soundness import check_soundness  # it builds on this module's Violation
+
     return [
+        *check_soundness(settings),
         *_unique_keys(settings),
         *_team_members(settings),
         *_key_results(settings),
@@ -215,8 +218,12 @@ def _expression_problem(settings: Settings, target: OwnerTarget | KeyedTarget, e
     if kr is None:
         keys = [k.key for o in settings.objectives if o.key == objective_key for k in o.key_results]
         return f"`{expression}`: objective `{objective_key}` has no key result `{kr_key}`.{suggest(kr_key, keys)}"
-    if isinstance(target, OwnerTarget) and kr.group_by != "owner":
-        return f"`{expression}` is written per owner: add `group_by: owner` to key result `{kr_key}`"
+    if isinstance(target, OwnerTarget) and kr.group_by not in (None, "owner", "team", "region"):
+        # A rep's record shows their own, their team's, their region's or the company's value.
+        return (
+            f"`{expression}`: a rep's record can show a value per owner, team or region, or the total; "
+            f"key result `{kr_key}` is grouped by `{kr.group_by}`: write it to a keyed target instead"
+        )
     return _attribute_problem(expression, attribute, attributes)
 
 

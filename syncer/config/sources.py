@@ -150,7 +150,12 @@ class SalesforceSource(Scheduled):
     api_budget_share: float = Field(
         0.10, gt=0, le=1, description="largest share of the org's daily API allocation one run may use"
     )
-    convert_currency: bool = Field(False, description="multi-currency org: amounts via convertCurrency()")
+    convert_currency: bool | None = Field(
+        None,
+        description="multi-currency org: amounts in the corporate currency, converted with the org's own "
+        "rates (dated rates where Advanced Currency Management is on); the default. false: take amounts "
+        "as they are, in each record's own currency",
+    )
 
 
 # ---------------------------------------------------------------- HubSpot

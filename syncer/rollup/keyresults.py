@@ -115,7 +115,9 @@ def _scored(
     quantum = value_quantum(kr.metric)
     value = scoring.quantize(raw, quantum)
     start = scoring.progress_start(kr.metric.kind, direction, goal.baseline)
-    progress = scoring.progress(value, start, goal.target)
+    grade = scoring.grade(
+        value, start=start, target=goal.target, direction_=direction, expected=frame.expected
+    )
     return KeyResultValue(
         objective=frame.objective.key,
         key_result=kr.key,
@@ -126,10 +128,10 @@ def _scored(
         baseline=goal.baseline,
         target=goal.target,
         direction=direction,
-        progress=progress,
-        score=scoring.score(progress),
+        progress=grade.progress,
+        score=grade.score,
         expected=frame.expected,
-        status=scoring.status(progress, frame.expected),
+        status=grade.status,
         projected=scoring.quantize(scoring.projected(kr.metric.kind, value, frame.expected), quantum),
         updated_at=frame.now,
         title=kr.title,

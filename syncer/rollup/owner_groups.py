@@ -7,6 +7,8 @@ The same rules as `metrics.group_statement` applies in SQL (see the `metrics` do
   when an active owner of a pulling source has it, or when records in scope carry it;
 - records whose owner is unknown count in the total only.
 The owners table is read once per rollup: one row per CRM user, not per record.
+Write-back to reps' own records (`match: owner`) finds each rep's team and region here too
+(`value_group`), so the team value on a rep's record is the team the rollup put them in.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from syncer.records import owner_group_key
 from syncer.rollup.passes import OwnerRef, Partial
+from syncer.rollup.values import TOTAL
 from syncer.store.tables import OwnerRow
 
 
@@ -48,6 +51,18 @@ def load_owners(session: Session, teams: Mapping[str, Sequence[str]]) -> dict[Ow
         key = owner_group_key(row.email, row.source, row.id)
         owners[(row.source, row.id)] = Owner(row.source, row.active, key, team, row.region or None)
     return owners
+
+
+def value_group(owner: Owner, group_by: str | None) -> tuple[str, str] | None:
+    """(group_kind, group_key) of the value a rep sees for a key result grouped by `group_by`:
+    their own, their team's or region's, or the total when ungrouped; None when they have none
+    (a rep in no team, or a grouping by an attribute)."""
+    if group_by is None:
+        return TOTAL, ""
+    if group_by not in ("owner", "team", "region"):
+        return None
+    key = owner.group(group_by)
+    return None if key is None else (group_by, key)
 
 
 def fold(

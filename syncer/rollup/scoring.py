@@ -1,9 +1,13 @@
 """Scoring: baselines and targets per group, progress, score, status, projection. Pure functions.
 
-- progress = (value − start) / (target − start): 0 when the value has not moved from where it
-  started, above 1 when the target is exceeded; for a decrease both differences are negative,
-  so the same formula holds. None when the value or the target is missing, or the target
-  equals the start.
+The rules (README "Targets" has a worked example):
+- progress = (value − start) / (target − start), floored at 0: 0 when the value has not moved
+  from where it started or moved the wrong way (never negative: a wrong-way key result reads
+  0 % and off_track), above 1 when the target is exceeded; for a decrease both differences are
+  negative, so the same formula holds. None when the value or the target is missing, or the
+  target equals the start. A group whose target was already met where it starts (a rep whose
+  own last-quarter rate beats the team's target) is done while the value stays at or beyond
+  the target, and at 0 once it falls short.
 - The start is the baseline (0 when there is none), except for period totals (count, sum,
   distinct_count) that should grow: they restart at 0 every period, so they count from 0 and
   their baseline only sets the target. "+15 % over last quarter's 500,000" at 412,000 is
@@ -12,36 +16,46 @@
   deals) counts from its baseline.
 - score = progress clamped to [0, 1]; expected = the elapsed share of the period.
 - status: done (progress ≥ 1), on_track (≥ expected), at_risk (≥ 0.7 × expected), else
-  off_track; None without progress.
+  off_track; off_track whenever the value moved the wrong way; None without progress.
+  `grade` computes progress, score and status together, so they always agree.
 - projected: count and sum extrapolate the current pace (value / expected, the value itself
   before the period starts); the other kinds are not cumulative, so their projection is the
   current value.
 
-Group goals (what a rep, team or region is measured against):
+Group goals (what a rep, team or region is measured against), first rule that applies:
+1. `owner_targets: {email: number}` (per owner): each listed owner gets their number (e-mails
+   case-insensitive); an active owner not listed gets no target (value only).
+2. `owner_targets: even` (per owner): the TOTAL's target, whatever its form (a number, or
+   `+15%` of the total's baseline), is split evenly among the active owners in scope: an
+   additive kind (count, sum, distinct_count) gets total target / n, an average or ratio gets
+   the total's target as it is (an even split of a rate is the rate). n, the active owners in
+   scope, is the number of per-owner values: one per rep (merged across CRMs by e-mail) with
+   an active user in a source that pulls the key result's stream, whether or not they have
+   records this period. A rep who left still counts in the total, but is not in n.
+3. A relative target (`+15%`, `-5%`, `+5pp`) applies to each group's own baseline.
+4. An absolute target belongs to the total only: groups get none.
+Baselines:
 - `baseline: previous_period` is the group's own value last period (0 for a count or sum it
-  had no records in, none for an average or ratio).
+  had no records in, none for an average or ratio), with every rule above.
 - A numeric baseline is the total's. Averages and ratios are the same for everyone, so each
-  group gets it as is; for additive kinds (count, sum, distinct_count) only an even owner
-  split divides it, otherwise groups have no baseline.
-- A relative target (`+15%`, `-5%`, `+5pp`) applies to each group's own baseline.
-- An absolute target belongs to the total, except per owner with `owner_targets`: `even`
-  divides an additive target by the number of owners with a value, and gives averages and
-  ratios the total's target (an even split of a rate is the rate); a map gives each listed
-  owner their number (e-mails case-insensitive) and no target to the others. The map wins
-  over a relative target for the owners.
+  group gets it as is; for additive kinds only an even owner split divides it (by n),
+  otherwise groups have no baseline.
+`okrsync validate` warns about combinations that are probably mistakes (syncer.config.pitfalls).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from syncer.config.models import RELATIVE_TARGET, KeyResult, Settings
 from syncer.rollup.values import Direction, KeyResultValue, ObjectiveScore, Status
 
 ADDITIVE_KINDS = frozenset({"count", "sum", "distinct_count"})  # period totals: add up, restart at 0
 CUMULATIVE_KINDS = frozenset({"count", "sum"})  # their end-of-period value grows with time
+MEASURE_LIMIT = Decimal(10) ** 20  # key-result values are Numeric(28, 8): 20 digits before the point
 AT_RISK_SHARE = 0.7  # at_risk down to 70 % of where a steady pace would be
 
 
@@ -52,11 +66,21 @@ class Goal:
 
 
 def quantize(value: Decimal | None, quantum: Decimal) -> Decimal | None:
-    return None if value is None else value.quantize(quantum, rounding=ROUND_HALF_UP)
+    """`value` rounded to `quantum`; None when it is not a finite number that fits a key-result
+    value (Numeric(28, 8)): NaN or Infinity must reach neither the store nor a CRM."""
+    if value is None or not value.is_finite() or abs(value) >= MEASURE_LIMIT:
+        return None
+    try:
+        return value.quantize(quantum, rounding=ROUND_HALF_UP)
+    except InvalidOperation:  # more digits than the context holds
+        return None
 
 
 def _decimal(number: float | None) -> Decimal | None:
-    return None if number is None else Decimal(str(number))  # str: 25.5 stays 25.5, not its binary
+    """A YAML number as a Decimal; NaN and ±Infinity are no number (validate refuses them too)."""
+    if number is None or not math.isfinite(number):
+        return None
+    return Decimal(str(number))  # str: 25.5 stays 25.5, not its binary
 
 
 def relative_target(spec: str, baseline: Decimal | None) -> Decimal | None:
@@ -87,26 +111,29 @@ def group_goal(
     """The baseline and target of one group, (group_kind, group_key); rules in the module docstring.
 
     `previous` is the group's value last period (used with `baseline: previous_period`);
-    `owners` is how many owners get a value, for an even split.
+    `owners` is n, the active owners in scope (the number of per-owner values), for an even split.
     """
     group_kind, group_key = group
     additive = kr.metric.kind in ADDITIVE_KINDS
-    split = group_kind == "owner" and kr.owner_targets == "even"
-    share = Decimal(owners) if split and additive and owners else None
+    per_owner = group_kind == "owner"
+    even = per_owner and kr.owner_targets == "even"
+    share = Decimal(owners) if even and additive and owners > 0 else None
     if kr.baseline == "previous_period":
         baseline = previous if previous is not None or not additive else Decimal(0)
     elif total.baseline is None or not additive:
         baseline = total.baseline
     else:
         baseline = total.baseline / share if share else None
-    if group_kind == "owner" and isinstance(kr.owner_targets, dict):
+    if per_owner and isinstance(kr.owner_targets, dict):
         targets = {email.strip().lower(): number for email, number in kr.owner_targets.items()}
         return Goal(baseline, _decimal(targets.get(group_key)))
+    if even:  # the total's target, absolute or relative, split: never the rep's own +15 %
+        if total.target is None or owners <= 0:
+            return Goal(baseline, None)
+        return Goal(baseline, total.target / share if share else total.target)
     if isinstance(kr.target, str):
         return Goal(baseline, relative_target(kr.target, baseline))
-    if not split or total.target is None:
-        return Goal(baseline, None)
-    return Goal(baseline, total.target / share if share else (None if additive else total.target))
+    return Goal(baseline, None)
 
 
 def direction(kr: KeyResult, total: Goal) -> Direction:
@@ -129,10 +156,42 @@ def progress_start(kind: str, direction_: Direction, baseline: Decimal | None) -
     return baseline if baseline is not None else Decimal(0)
 
 
-def progress(value: Decimal | None, start: Decimal, target: Decimal | None) -> float | None:
+@dataclass(frozen=True, slots=True)
+class Grade:
+    """Progress (floored at 0), score and status of one value: computed together, always agreeing."""
+
+    progress: float | None
+    score: float | None
+    status: Status | None
+
+
+def grade(
+    value: Decimal | None, *, start: Decimal, target: Decimal | None, direction_: Direction, expected: float
+) -> Grade:
+    """The value's grade against its goal (rules in the module docstring)."""
+    signed = _signed_progress(value, start, target, direction_)
+    if signed is None:
+        return Grade(None, None, None)
+    return Grade(max(0.0, signed), score(signed), status(signed, expected))
+
+
+def _signed_progress(
+    value: Decimal | None, start: Decimal, target: Decimal | None, direction_: Direction
+) -> float | None:
+    """Progress before the floor: negative when the value moved the wrong way."""
     if value is None or target is None or target == start:
         return None
+    if (target < start) != (direction_ == "decrease"):  # the goal was met where it starts
+        reached = value >= target if direction_ == "increase" else value <= target
+        return 1.0 if reached else -1.0
     return float((value - start) / (target - start))
+
+
+def progress(value: Decimal | None, start: Decimal, target: Decimal | None) -> float | None:
+    """(value − start) / (target − start), floored at 0; None without a value or a target."""
+    if value is None or target is None or target == start:
+        return None
+    return max(0.0, float((value - start) / (target - start)))
 
 
 def score(progress_: float | None) -> float | None:
@@ -140,6 +199,7 @@ def score(progress_: float | None) -> float | None:
 
 
 def status(progress_: float | None, expected: float) -> Status | None:
+    """From signed progress: a negative one (the wrong way) is off_track even before the period runs."""
     if progress_ is None:
         return None
     if progress_ >= 1:

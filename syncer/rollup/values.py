@@ -63,6 +63,7 @@ class KeyResultValue:
     projected: Decimal | None
     updated_at: datetime
     title: str | None = None
+    currency: str | None = None  # money (sum or avg of amount): the home currency of its sources
 
     @property
     def is_total(self) -> bool:
@@ -96,6 +97,7 @@ class KeyResultValue:
             "status": self.status,
             "projected": self.projected,
             "updated_at": self.updated_at,
+            "currency": self.currency,
             "key": self.key,
             "title": self.title or self.key_result,
             "group": TOTAL if self.is_total else self.group_key,

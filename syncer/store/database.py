@@ -18,7 +18,9 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.orm import Session, sessionmaker
 
-from syncer.errors import StoreError
+from syncer.config.store_url import store_url_problem
+from syncer.errors import StoreError, StoreSchemaError, StoreUnavailableError
+from syncer.store.faults import shown_url, translate_faults
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -48,14 +50,27 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def create_store_engine(url: str) -> Engine:
+    """The engine of the store at `url`; its connection and disk faults raise StoreUnavailableError."""
+    problem = store_url_problem(url)
+    if problem:
+        raise StoreUnavailableError(f"cannot open the store: {problem}")
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        directory = Path(url.removeprefix("sqlite:///").split("?", 1)[0]).expanduser().parent
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreUnavailableError(
+                f"cannot create the store's directory {directory}: {exc.strerror or type(exc).__name__}; "
+                "create it or point `store:` somewhere writable"
+            ) from None
         engine = create_engine(url)
         event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    return create_engine(url, pool_pre_ping=True)
+    else:
+        engine = create_engine(url, pool_pre_ping=True)
+    translate_faults(engine)
+    return engine
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -77,8 +92,18 @@ def schema_revision(engine: Engine) -> str | None:
 
 
 def upgrade(engine: Engine) -> None:
-    """Apply every pending migration."""
-    command.upgrade(alembic_config(engine), "head")
+    """Apply every pending migration; StoreSchemaError when the store is not at a known revision."""
+    revision = schema_revision(engine)
+    _refuse_unknown(engine, revision, fix="")
+    try:
+        command.upgrade(alembic_config(engine), "head")
+    except StoreError:
+        raise
+    except Exception as exc:  # a migration that cannot apply: say which, never a traceback
+        raise StoreSchemaError(
+            f"the store's schema could not be upgraded from {revision or 'nothing'} to {schema_head()}: "
+            f"{type(exc).__name__}: {_first_line(exc)}"
+        ) from exc
 
 
 def open_store(url: str) -> Store:
@@ -89,17 +114,42 @@ def open_store(url: str) -> Store:
         if revision is None and not inspect(engine).get_table_names():
             upgrade(engine)
         elif revision != schema_head():
-            raise StoreError(
-                f"the store's schema is at {revision or 'an unknown version'}, this okrsync needs "
-                f"{schema_head()}: run `okrsync db upgrade -c FILE`"
+            _refuse_unknown(engine, revision, fix=" (nothing was changed)")
+            raise StoreSchemaError(
+                f"the store's schema is at {revision}, this okrsync needs {schema_head()}: "
+                "run `okrsync db upgrade -c FILE`"
             )
     except StoreError:
         engine.dispose()
         raise
     except Exception as exc:  # connection refused, bad credentials, …
         engine.dispose()
-        raise StoreError(f"cannot open the store: {type(exc).__name__}: {_first_line(exc)}") from exc
+        raise StoreUnavailableError(
+            f"cannot open the store {shown_url(url)}: {type(exc).__name__}: {_first_line(exc)}"
+        ) from exc
     return Store(engine=engine, sessions=sessionmaker(engine, expire_on_commit=False))
+
+
+def _refuse_unknown(engine: Engine, revision: str | None, *, fix: str) -> None:
+    """StoreSchemaError when no migration can apply: a newer schema, or tables without a version."""
+    scripts = ScriptDirectory(str(MIGRATIONS))
+    if revision is not None and revision not in {script.revision for script in scripts.walk_revisions()}:
+        raise StoreSchemaError(
+            f"the store's schema ({revision}) is newer than this okrsync knows (up to {schema_head()}): "
+            f"run the okrsync release that upgraded it, or a later one; `db upgrade` cannot go back{fix}"
+        )
+    tables = set(inspect(engine).get_table_names()) if revision is None else set()
+    if "alembic_version" in tables:
+        raise StoreSchemaError(
+            "the store's alembic_version table is empty, so its schema version is unknown: restore the "
+            f"store from a backup, or insert its revision (this okrsync's is {schema_head()}) if you know "
+            f"the schema is complete{fix}"
+        )
+    if tables:
+        raise StoreSchemaError(
+            f"the store's database holds tables ({', '.join(sorted(tables)[:3])}, …) but no okrsync schema "
+            f"version: is it another application's database? Point `store:` at an empty database{fix}"
+        )
 
 
 def _first_line(exc: Exception) -> str:

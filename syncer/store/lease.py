@@ -3,7 +3,9 @@
 A lease is a row (`name`, `held_by`, `held_until`) taken by a conditional INSERT/UPDATE that
 succeeds only when the row is free, expired, or already ours; it is renewed while the cycle
 runs and released at its end. A holder that crashed stops renewing, so its lease expires after
-`ttl`; a holder on this host whose process is gone is taken over at once.
+`ttl`; a holder on this host whose process is gone is taken over at once. Gone means no such
+process, a zombie, or a PID that now names another process (the holder id records the holder's
+start time, which a reused PID does not share). Holders on other hosts are waited out.
 
 On PostgreSQL the row is first read `FOR UPDATE SKIP LOCKED`: a worker that finds another one
 in the middle of taking the lease gives up at once instead of queueing behind its transaction.
@@ -21,6 +23,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, delete, or_, select, update
@@ -38,23 +41,55 @@ LEASE_TTL = timedelta(seconds=60)  # renewed every third of it, so two missed re
 
 
 def new_holder() -> str:
-    """A holder id unique to this call: host, process id (for crash takeover) and a nonce."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    """A holder id unique to this call: host, process id and start time (for crash takeover), a nonce."""
+    pid = os.getpid()
+    started = process_start_ticks(pid)
+    return f"{socket.gethostname()}:{pid}:{'' if started is None else started}:{uuid.uuid4().hex[:8]}"
+
+
+def process_start_ticks(pid: int) -> int | None:
+    """When process `pid` started, in clock ticks since boot (/proc/<pid>/stat field 22); None
+    where there is no /proc or no such process."""
+    stat = _proc_stat(pid)
+    return None if stat is None else int(stat[19])
+
+
+def _proc_stat(pid: int) -> list[str] | None:
+    """The fields of /proc/<pid>/stat after the command name (field 3, the state, first)."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # The command name (field 2) is in parentheses and may itself hold spaces or parentheses.
+    return text[text.rindex(")") + 2 :].split()
 
 
 def is_orphaned(holder: str) -> bool:
-    """True when `holder` names a process on this host that no longer exists."""
-    host, _, rest = holder.partition(":")
-    pid_text = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid_text.isdigit():
+    """True when `holder` names a process on this host that is gone: it no longer exists, it is a
+    zombie (exited, not yet reaped), or its PID now belongs to a process started at another
+    time (a restarted container reuses PIDs). A holder on another host is never judged here:
+    its lease is waited out until it expires."""
+    parts = holder.split(":")
+    if len(parts) < 3 or parts[0] != socket.gethostname() or not parts[1].isdigit():
         return False
-    try:
-        os.kill(int(pid_text), 0)  # signal 0: only asks whether the process exists
-    except ProcessLookupError:
+    pid = int(parts[1])
+    recorded = parts[2] if len(parts) >= 4 else ""  # host:pid:start:nonce; older ids lack start
+    if not _exists(pid):
         return True
-    except PermissionError:  # exists, owned by another user
+    stat = _proc_stat(pid)
+    if stat is None:  # no /proc (not Linux), or it exited just now: judged by existence alone
         return False
-    return False
+    return stat[0] == "Z" or (recorded.isdigit() and int(recorded) != int(stat[19]))
+
+
+def _exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by another user
+        return True
+    return True
 
 
 def try_acquire(
@@ -107,6 +142,14 @@ def release(session: Session, name: str, holder: str) -> None:
         .where(LeaseRow.name == name, LeaseRow.held_by == holder)
         .execution_options(synchronize_session=False)
     )
+
+
+def live_holder(session: Session, name: str, *, now: datetime) -> str | None:
+    """Who holds lease `name` now: None when nobody does, or the lease expired or its holder is gone."""
+    current = holder_of(session, name)
+    if current is None or current[1] <= now or is_orphaned(current[0]):
+        return None
+    return current[0]
 
 
 def holder_of(session: Session, name: str) -> tuple[str, datetime] | None:

@@ -7,15 +7,23 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from syncer.store import lease
+from syncer.store.database import Store
 from syncer.store.tables import RunRow
+
+# A run's status: running, then ok, partial (some writes rejected), failed (with the error),
+# interrupted (Ctrl-C, SIGTERM), or abandoned (its process died without recording an end).
+ABANDONED_ERROR = (
+    "the process running this cycle stopped without recording its end (killed, or its host went down)"
+)
 
 
 @dataclass(frozen=True, slots=True)
 class RunCounts:
-    status: str  # ok, partial (some writes rejected), failed
+    status: str  # ok, partial (some writes rejected), failed, interrupted, abandoned
     pulled: int = 0
     rejected: int = 0
     written: int = 0
@@ -41,6 +49,31 @@ def start(session: Session, sources: Sequence[str], *, now: datetime) -> int:
     session.add(row)
     session.flush()
     return row.id
+
+
+def close_abandoned(session: Session, *, now: datetime) -> list[int]:
+    """Close every run still `running` as `abandoned`; the ids closed.
+
+    Only for a caller that holds the cycle lease, or has seen that nobody holds it live: then no
+    running run has a live process behind it.
+    """
+    ids = list(session.scalars(select(RunRow.id).where(RunRow.status == "running")))
+    if ids:
+        session.execute(
+            update(RunRow)
+            .where(RunRow.id.in_(ids))
+            .values(status="abandoned", finished_at=now, error=ABANDONED_ERROR)
+            .execution_options(synchronize_session=False)
+        )
+    return ids
+
+
+def close_abandoned_runs(store: Store, *, now: datetime) -> list[int]:
+    """At a worker's start: close the runs left `running` when no live process holds the cycle lease."""
+    with store.sessions.begin() as session:
+        if lease.live_holder(session, lease.CYCLE_LEASE, now=now) is not None:
+            return []  # a cycle is running elsewhere; the next cycle start closes any older leftovers
+        return close_abandoned(session, now=now)
 
 
 def finish(session: Session, run_id: int, counts: RunCounts, *, now: datetime) -> None:

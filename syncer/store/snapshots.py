@@ -128,6 +128,7 @@ def _row(run_id: int | None, value: KeyResultValue) -> dict[str, Any]:
         "expected": value.expected,
         "status": value.status,
         "projected": value.projected,
+        "currency": value.currency,
     }
 
 
@@ -150,6 +151,7 @@ def _value(row: SnapshotRow) -> KeyResultValue:
         status=row.status,  # type: ignore[arg-type]  # written from KeyResultValue.status
         projected=_trimmed(row.projected),
         updated_at=row.taken_at,
+        currency=row.currency,
     )
 
 

@@ -125,7 +125,7 @@ class RunRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     started_at: Mapped[datetime] = mapped_column(index=True)
     finished_at: Mapped[datetime | None]
-    status: Mapped[str] = mapped_column(String(16))  # running, ok, partial, failed
+    status: Mapped[str] = mapped_column(String(16))  # running, ok, partial, failed, interrupted, abandoned
     sources: Mapped[str] = mapped_column(String(400))
     pulled: Mapped[int] = mapped_column(default=0)
     rejected: Mapped[int] = mapped_column(default=0)
@@ -159,6 +159,7 @@ class SnapshotRow(Base):
     expected: Mapped[float | None]
     status: Mapped[str | None] = mapped_column(String(16))
     projected: Mapped[Decimal | None] = mapped_column(MEASURE)
+    currency: Mapped[str | None] = mapped_column(String(8))  # money values: the home currency
 
 
 class LedgerRow(Base):
@@ -211,6 +212,8 @@ class SourceIdentityRow(Base):
     kind: Mapped[str] = mapped_column(String(16))  # salesforce, hubspot
     org_id: Mapped[str] = mapped_column(String(64))  # Salesforce organization id, HubSpot portal id
     home_currency: Mapped[str | None] = mapped_column(String(8))
+    # Digest of the exchange rates stored amounts were converted with; a change re-pulls them.
+    rates_version: Mapped[str | None] = mapped_column(String(64))
     first_seen: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -233,6 +236,19 @@ class WritebackCheckRow(Base):
     source: Mapped[str] = mapped_column(String(64), primary_key=True)
     object: Mapped[str] = mapped_column(String(80), primary_key=True)
     verified_at: Mapped[datetime]
+
+
+class SourceZoneRow(Base):
+    """The time zone in which a source's stored calendar days were read (migration 0003).
+
+    Connectors turn CRM instants into local dates (a HubSpot closedate, a renewal's closed_at):
+    when the YAML's `timezone` changes, the source is pulled again in full (see `store.zones`).
+    """
+
+    __tablename__ = "source_zones"
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    zone: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime]
 
 
 STREAM_TABLES = {"deals": DealRow, "calls": CallRow, "renewals": RenewalRow}

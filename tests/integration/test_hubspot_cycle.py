@@ -115,7 +115,9 @@ def hub_settings(hs: HubSpotSandbox, config: Path, store_url: str) -> Settings:
 
 
 def open_hub(settings: Settings, sleep: Callable[[float], None] = time.sleep) -> Connector:
-    return open_connector("hub", settings.sources["hub"], writeback=settings.writeback, sleep=sleep)
+    return open_connector(
+        "hub", settings.sources["hub"], writeback=settings.writeback, sleep=sleep, zone=settings.zone
+    )
 
 
 def ensure_fields(settings: Settings) -> None:
@@ -178,13 +180,13 @@ def _in_quarter(day: date) -> bool:
 
 
 def won_this_quarter(hs: HubSpotSandbox) -> list[HsRecord]:
-    """Won deals of the sales pipeline closing this quarter (closedate is a calendar day at UTC midnight)."""
+    """Won deals of the sales pipeline closing this quarter (closedate is an instant: its local day counts)."""
     return [
         d
         for d in hs.records("deals")
         if d.properties.get("pipeline") == "default"
         and d.properties.get("hs_is_closed_won") == "true"
-        and _in_quarter(_instant(d.properties["closedate"]).date())
+        and _in_quarter(_instant(d.properties["closedate"]).astimezone(ZONE).date())
     ]
 
 
@@ -219,7 +221,7 @@ def expected_values(hs: HubSpotSandbox) -> dict[str, float]:
         for d in hs.records("deals")
         if d.properties.get("pipeline") == "renewals"
         and d.properties.get("hs_is_closed") == "true"
-        and _in_quarter(_instant(d.properties["closedate"]).date())
+        and _in_quarter(_instant(d.properties["closedate"]).astimezone(ZONE).date())
     ]
     renewed = sum(d.properties.get("hs_is_closed_won") == "true" for d in closed)
     values["retention.renewal-rate"] = renewed / len(closed)

@@ -95,8 +95,17 @@ def expected_per_rep(sf: SalesforceSandbox) -> dict[str, dict[str, float]]:
 
 
 def in_usd(sf: SalesforceSandbox, opp: dict) -> float:
-    """The amount in the corporate currency (the org's rates are units per 1 USD)."""
-    return round((opp["Amount"] or 0) / sf.org.currency_rates[opp["CurrencyIsoCode"]], 2)
+    """The amount in the corporate currency, at the org's dated rate of its CloseDate (units per 1 USD)."""
+    if opp["CurrencyIsoCode"] == "USD":
+        return round(opp["Amount"] or 0, 2)
+    [rate] = [
+        r["ConversionRate"]
+        for r in sf.org.records("DatedConversionRate")
+        if r["IsoCode"] == opp["CurrencyIsoCode"]
+        and r["StartDate"] <= opp["CloseDate"]
+        and (r["NextStartDate"] is None or opp["CloseDate"] < r["NextStartDate"])
+    ]
+    return round((opp["Amount"] or 0) / rate, 2)
 
 
 def reps(sf: SalesforceSandbox) -> list[dict]:

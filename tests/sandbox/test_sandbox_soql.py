@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from sandbox.salesforce import SalesforceSandbox
+from sandbox.salesforce import SalesforceSandbox, SandboxSettings
 from sandbox.salesforce.errors import ApiError
 from tests.sandbox.clients import NOW
 
@@ -167,14 +167,52 @@ def test_limit_and_offset_slice_the_ordered_rows(sandbox: SalesforceSandbox) -> 
 
 def test_select_nests_relationships_and_converts_currency(sandbox: SalesforceSandbox) -> None:
     rows = sandbox.org.select(
-        "SELECT Id, Amount, CurrencyIsoCode, convertCurrency(Amount) usd, Owner.Email, Owner.Manager.Name "
-        "FROM Opportunity WHERE CurrencyIsoCode = 'EUR' AND Amount != null LIMIT 5"
+        "SELECT Id, Amount, CloseDate, convertCurrency(Amount) mine, Owner.Email, Owner.Manager.Name "
+        "FROM Opportunity WHERE CurrencyIsoCode = 'GBP' AND Amount != null LIMIT 5"
     )
+    [user] = sandbox.org.select(
+        f"SELECT DefaultCurrencyIsoCode FROM User WHERE Id = '{sandbox.org.running_user_id}'"
+    )
+    dated = sandbox.org.select(
+        "SELECT IsoCode, ConversionRate, StartDate, NextStartDate FROM DatedConversionRate"
+    )
+
+    def rate(code: str, day: str) -> float:
+        if code == "USD":
+            return 1.0
+        return next(
+            r["ConversionRate"]
+            for r in dated
+            if r["IsoCode"] == code and r["StartDate"] <= day and (r["NextStartDate"] or "9999") > day
+        )
+
     assert rows
+    assert user["DefaultCurrencyIsoCode"] == "EUR"  # not the corporate USD: convertCurrency() gives euros
     for row in rows:
-        assert row["usd"] == pytest.approx(row["Amount"] / 0.92, abs=0.01)
+        expected = row["Amount"] / rate("GBP", row["CloseDate"]) * rate("EUR", row["CloseDate"])
+        assert row["mine"] == pytest.approx(expected, abs=0.01)
         assert row["Owner.Email"].endswith("@example.com")
         assert row["Owner.Manager.Name"]
+
+
+def test_currency_objects_are_queryable_and_dated_rates_exist_only_with_acm() -> None:
+    with_acm = SalesforceSandbox(now=datetime(2026, 11, 15, 12, tzinfo=UTC))
+    without = SalesforceSandbox(
+        now=datetime(2026, 11, 15, 12, tzinfo=UTC), settings=SandboxSettings(dated_rates=False)
+    )
+
+    corporate = with_acm.org.select("SELECT IsoCode FROM CurrencyType WHERE IsCorporate = true")
+    [organization] = with_acm.org.select("SELECT Id FROM Organization")
+
+    assert corporate == [{"IsoCode": "USD"}]
+    assert organization["Id"] == with_acm.org.org_id
+    assert {r["IsoCode"] for r in with_acm.org.select("SELECT IsoCode FROM DatedConversionRate")} == {
+        "USD",
+        "EUR",
+        "GBP",
+    }
+    with pytest.raises(ApiError, match="INVALID_TYPE"):
+        without.org.select("SELECT IsoCode FROM DatedConversionRate")
 
 
 def test_query_hides_deleted_rows_and_query_all_shows_them(sandbox: SalesforceSandbox) -> None:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
+import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -71,6 +75,72 @@ def test_a_dead_process_on_this_host_is_taken_over_at_once(store: Store) -> None
     assert not lease.is_orphaned(lease.new_holder())  # this process
     assert acquire(store, dead_holder, T0)
     assert acquire(store, "b", T0 + timedelta(seconds=1))
+
+
+def _holder(pid: int, start: int | str) -> str:
+    """A holder id as `new_holder` makes them: this host, `pid`, its start time, a nonce."""
+    return f"{socket.gethostname()}:{pid}:{start}:0123abcd"
+
+
+def _stat_fields(pid: int) -> list[str]:
+    """/proc/<pid>/stat read here, independently: fields 3.. (state first, start time at [19])."""
+    text = Path(f"/proc/{pid}/stat").read_text()
+    return text[text.rindex(")") + 2 :].split()
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+def test_a_zombie_holder_is_taken_over_at_once(store: Store) -> None:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])  # exits; not reaped until wait()
+    try:
+        deadline = time.monotonic() + 30
+        while _stat_fields(child.pid)[0] != "Z" and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert _stat_fields(child.pid)[0] == "Z"
+        zombie = _holder(child.pid, _stat_fields(child.pid)[19])
+        assert lease.is_orphaned(zombie)
+        assert acquire(store, zombie, T0)
+        assert acquire(store, "b", T0 + timedelta(seconds=1))  # long before the 60 s expiry
+    finally:
+        child.wait()
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+def test_a_reused_pid_with_another_start_time_is_taken_over_at_once(store: Store) -> None:
+    real_start = int(_stat_fields(os.getpid())[19])
+    reused = _holder(os.getpid(), real_start + 12345)  # our PID, but an earlier process's start time
+    assert lease.is_orphaned(reused)
+    assert acquire(store, reused, T0)
+    assert acquire(store, "b", T0 + timedelta(seconds=1))
+
+
+def test_a_live_holder_still_blocks(store: Store) -> None:
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        start = _stat_fields(sleeper.pid)[19] if Path("/proc/self/stat").exists() else ""
+        live = _holder(sleeper.pid, start)
+        assert not lease.is_orphaned(live)
+        assert not lease.is_orphaned(lease.new_holder())  # this very process, as new_holder names it
+        assert acquire(store, live, T0)
+        assert not acquire(store, "b", T0 + timedelta(seconds=1))
+        with store.sessions() as session:
+            assert lease.live_holder(session, "cycle", now=T0 + timedelta(seconds=1)) == live
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
+def test_a_dead_holder_on_another_host_waits_for_expiry(store: Store) -> None:
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    remote = f"another-host-{socket.gethostname()}:{int(gone.stdout)}:1:0123abcd"
+    assert not lease.is_orphaned(remote)
+    assert acquire(store, remote, T0, ttl=timedelta(seconds=60))
+    assert not acquire(store, "b", T0 + timedelta(seconds=59))
+    with store.sessions() as session:
+        assert lease.live_holder(session, "cycle", now=T0 + timedelta(seconds=59)) == remote
+        assert lease.live_holder(session, "cycle", now=T0 + timedelta(seconds=60)) is None
+    assert acquire(store, "b", T0 + timedelta(seconds=60))
 
 
 def test_hold_raises_lease_held_with_the_holder_and_releases_after(store: Store) -> None:

@@ -10,11 +10,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 from sqlalchemy.orm import Session
 
 from syncer.cli import main
 from syncer.config import load_settings
 from syncer.config.models import Settings
+from syncer.console import print_status
 from syncer.report import write_report
 from syncer.rollup.values import KeyResultValue, Period
 from syncer.status_page import collect_status, render_status_page
@@ -176,3 +178,19 @@ def test_report_command_writes_the_html_file(config: Path, tmp_path: Path) -> No
     html = output.read_text(encoding="utf-8")
     assert html.startswith("<!DOCTYPE html>")
     assert '<svg class="progress-chart"' in html
+
+
+def test_money_is_shown_with_its_currency_code_on_the_page_and_the_terminal(
+    session: Session, settings: Settings
+) -> None:
+    money = replace(REVENUE, value=Decimal("1579274.74"), currency="USD")
+    save_snapshot(session, None, [money, replace(money, group_kind="owner", group_key="ana@x.io")])
+    status = collect_status(session, settings, now=NOW)
+
+    html = render_status_page(session, settings, now=NOW)
+    console = Console(record=True, width=200)
+    print_status(console, status)
+
+    assert "<b>USD 1,579,274.74</b> of USD 575,000.00" in html
+    assert "<td class=num>USD 1,579,274.74</td>" in html  # the rep's row
+    assert "USD 1,579,274.74" in console.export_text()

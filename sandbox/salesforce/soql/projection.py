@@ -35,10 +35,11 @@ class Projector:
         source: RecordSource,
         schema: Schema,
         api_version: str,
-        currency_rates: dict[str, float],
+        convert: Callable[[Record, str], Any],
     ) -> None:
+        """`convert(record, field)` is convertCurrency(): the amount in the running user's currency."""
         self._source, self._schema, self._version = source, schema, api_version
-        self._rates = currency_rates
+        self._convert = convert
         self._shape = _Shape()
         for column in bound.columns:
             self._add(column)
@@ -60,16 +61,8 @@ class Projector:
         name, fmt = column.path.field.name, wire_formatter(column.path.field)
         if not column.convert_currency:
             return lambda record: fmt(record.get(name))
-        rates = self._rates
-
-        def converted(record: Record) -> Any:
-            amount = record.get(name)
-            if amount is None:
-                return None
-            rate = rates.get(record.get("CurrencyIsoCode") or "", 1.0)
-            return round(float(amount) / rate, 2)
-
-        return converted
+        convert = self._convert
+        return lambda record: convert(record, name)
 
     def _emit(self, record: Record, shape: _Shape) -> dict[str, Any]:
         record_id = record["Id"]

@@ -8,8 +8,10 @@ from decimal import Decimal
 
 import pytest
 import responses
+from responses import matchers
 
-from connectors.salesforce import SalesforceConnector
+from connectors.salesforce import SalesforceConnector, currency
+from connectors.salesforce import organization as organization_module
 from syncer.records import Call, Deal, Renewal
 from tests.connectors.salesforce.builders import (
     API,
@@ -69,24 +71,89 @@ def test_amount_keeps_every_cent(org: responses.RequestsMock, sf_connector: Sale
     assert deals_of(sf_connector)[0].amount == Decimal("0.10")
 
 
-def test_multi_currency_org_converts_amount_and_keeps_the_deal_currency(
-    rsps: responses.RequestsMock, waits: list[float]
+def _rates(rsps: responses.RequestsMock, *, dated: list[dict[str, object]] | None) -> None:
+    """CurrencyType (corporate USD, EUR at 0.8) and DatedConversionRate (None: the org has no ACM)."""
+    currencies = [
+        {"IsoCode": "USD", "ConversionRate": 1.0, "DecimalPlaces": 2, "IsCorporate": True, "IsActive": True},
+        {"IsoCode": "EUR", "ConversionRate": 0.8, "DecimalPlaces": 2, "IsCorporate": False, "IsActive": True},
+    ]
+    rsps.get(f"{API}/query/", json=query_page(currencies), match=[_soql(currency.CURRENCY_TYPES_QUERY)])
+    if dated is None:
+        invalid = [
+            {"message": "sObject type 'DatedConversionRate' is not supported.", "errorCode": "INVALID_TYPE"}
+        ]
+        rsps.get(f"{API}/query/", status=400, json=invalid, match=[_soql(currency.DATED_RATES_QUERY)])
+    else:
+        rsps.get(f"{API}/query/", json=query_page(dated), match=[_soql(currency.DATED_RATES_QUERY)])
+    organization = [{"Id": "00DA00000000001AAA", "DefaultCurrencyIsoCode": "USD"}]
+    rsps.get(
+        f"{API}/query/", json=query_page(organization), match=[_soql(organization_module.ORGANIZATION_QUERY)]
+    )
+
+
+def _soql(text: str) -> object:
+    return matchers.query_param_matcher({"q": text})
+
+
+@pytest.mark.parametrize(
+    ("dated", "expected"),
+    [
+        (None, Decimal("1250.00")),  # no ACM: 1,000 EUR / 0.8
+        (  # ACM: the rate whose range holds the CloseDate (2026-09-30), 0.75
+            [
+                {
+                    "IsoCode": "EUR",
+                    "ConversionRate": 0.9,
+                    "StartDate": "0001-01-01",
+                    "NextStartDate": "2026-09-01",
+                },
+                {"IsoCode": "EUR", "ConversionRate": 0.75, "StartDate": "2026-09-01", "NextStartDate": None},
+            ],
+            Decimal("1333.33"),
+        ),
+    ],
+)
+def test_multi_currency_org_converts_amount_into_the_corporate_currency_with_the_orgs_rates(
+    rsps: responses.RequestsMock, waits: list[float], dated: list[dict[str, object]] | None, expected: Decimal
 ) -> None:
     fields = {**OPPORTUNITY_FIELDS, "CurrencyIsoCode": "picklist", "RecordTypeId": "reference"}
     _org(rsps, describe("Opportunity", fields, relationships={"RecordTypeId": "RecordType"}))
+    _rates(rsps, dated=dated)
     row = sf_opportunity(
+        Amount=1000.0,
         CurrencyIsoCode="EUR",
         RecordType={"attributes": {"type": "RecordType"}, "DeveloperName": "Enterprise"},
     )
-    rsps.get(f"{API}/queryAll/", json=query_page([row, sf_opportunity(Id="006B", RecordType=None)]))
-    connector = SalesforceConnector("sfdc", make_source(convert_currency=True), sleep=waits.append)
+    usd = sf_opportunity(Id="006B", Amount=50.0, CurrencyIsoCode="USD", RecordType=None)
+    rsps.get(f"{API}/queryAll/", json=query_page([row, usd]))
+    connector = SalesforceConnector("sfdc", make_source(), sleep=waits.append)
 
     deals = deals_of(connector)
 
     soql = soql_of(rsps.calls[-1])
-    assert soql.startswith("SELECT Id, OwnerId, AccountId, convertCurrency(Amount), StageName, ")
+    assert "convertCurrency" not in soql  # that would give the integration user's currency
     assert "CurrencyIsoCode, RecordType.DeveloperName FROM Opportunity" in soql
-    assert [(d.currency, d.pipeline) for d in deals] == [("EUR", "Enterprise"), (None, None)]
+    assert [(d.amount, d.currency, d.pipeline) for d in deals] == [
+        (expected, "EUR", "Enterprise"),
+        (Decimal("50"), "USD", None),
+    ]
+    assert connector.identity().home_currency == "USD"
+    assert connector.identity().org_id == "00DA00000000001AAA"
+
+
+def test_convert_currency_false_takes_amounts_as_they_are(
+    rsps: responses.RequestsMock, waits: list[float]
+) -> None:
+    fields = {**OPPORTUNITY_FIELDS, "CurrencyIsoCode": "picklist"}
+    _org(rsps, describe("Opportunity", fields))
+    _rates(rsps, dated=None)
+    rsps.get(f"{API}/queryAll/", json=query_page([sf_opportunity(Amount=1000.0, CurrencyIsoCode="EUR")]))
+    connector = SalesforceConnector("sfdc", make_source(convert_currency=False), sleep=waits.append)
+
+    [deal] = deals_of(connector)
+
+    assert (deal.amount, deal.currency) == (Decimal("1000"), "EUR")
+    assert connector.identity().home_currency is None  # mixed currencies: okrsync claims none
 
 
 @pytest.mark.parametrize(

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from connectors import open_connector
-from sandbox.salesforce import SalesforceSandbox
+from sandbox.salesforce import SalesforceSandbox, SandboxSettings
 from syncer.config.models import KeyedTarget, OwnerTarget, SalesforceSource
 from syncer.contract import Connector, Cursor, FieldValue, Page, WriteItem
 from syncer.errors import AuthExpiredError, AuthFailedError, QuotaExhaustedError
@@ -95,20 +95,64 @@ def test_pull_reads_every_record_of_the_stream_in_the_fewest_calls(
     assert set(pulled) == expected_ids(sb, stream)
     assert not any(page.rejected for page in pages)
     assert len(pages) == max(1, -(-len(pulled) // 2000))  # one page per 2,000 rows (§7.1)
-    assert sb.requests.count(kind="query") + sb.requests.count(kind="query_more") == len(pages)
+    # A money stream in a multi-currency org also reads CurrencyType and DatedConversionRate once.
+    rates = 2 if stream in ("deals", "renewals") else 0
+    assert sb.requests.count(kind="query") + sb.requests.count(kind="query_more") == len(pages) + rates
     assert pages[-1].cursor == Cursor(NOW)
 
 
-def test_multi_currency_amounts_are_converted_and_the_deal_currency_kept(sb: SalesforceSandbox) -> None:
-    crm = open_connector("sfdc", sandbox_source(sb, convert_currency=True))
+def test_multi_currency_amounts_are_in_the_corporate_currency_at_the_dated_rate_of_their_close_date(
+    sb: SalesforceSandbox,
+) -> None:
+    crm = open_connector("sfdc", sandbox_source(sb))  # no currency setting: conversion is automatic
 
-    deals = [r for page in crm.pull("deals", since=None, until=NOW) for r in page.records]
+    deals = {r.id: r for page in crm.pull("deals", since=None, until=NOW) for r in page.records}
 
-    rates = sb.sample.currency_rates
-    foreign = next(d for d in deals if isinstance(d, Deal) and d.currency and rates.get(d.currency, 1) != 1)
-    raw = (sb.org.get("Opportunity", foreign.id) or {})["Amount"]
-    rate = rates[foreign.currency or ""]
-    assert foreign.amount == round(Decimal(str(raw)) / Decimal(str(rate)), 2)
+    raw = sb.org.select(
+        "SELECT Id, Amount, CurrencyIsoCode, CloseDate FROM Opportunity", include_deleted=True
+    )
+    dated = sb.org.select("SELECT IsoCode, ConversionRate, StartDate, NextStartDate FROM DatedConversionRate")
+
+    def rate(code: str, day: str) -> Decimal:  # units per USD on `day`, from the org's own rows
+        if code == "USD":
+            return Decimal(1)
+        [found] = [
+            r["ConversionRate"]
+            for r in dated
+            if r["IsoCode"] == code and r["StartDate"] <= day and (r["NextStartDate"] or "9999-12-31") > day
+        ]
+        return Decimal(str(found))
+
+    expected = {
+        row["Id"]: None
+        if row["Amount"] is None
+        else (Decimal(str(row["Amount"])) / rate(row["CurrencyIsoCode"], row["CloseDate"])).quantize(
+            Decimal("0.01"), rounding=ROUND_HALF_UP
+        )
+        for row in raw
+        if row["Id"] in deals
+    }
+    assert {deal_id: deal.amount for deal_id, deal in deals.items() if isinstance(deal, Deal)} == expected
+    assert {d.currency for d in deals.values() if isinstance(d, Deal)} == {"USD", "EUR", "GBP"}
+    identity = crm.identity()
+    assert (identity.org_id, identity.home_currency) == (sb.org.org_id, "USD")
+    assert any("Advanced Currency Management" in note for note in identity.notes)
+
+
+def test_without_advanced_currency_management_amounts_convert_at_the_currency_type_rates() -> None:
+    with SalesforceSandbox(now=NOW, settings=SandboxSettings(dated_rates=False)) as plain:
+        crm = open_connector("sfdc", sandbox_source(plain))
+        deals = [r for page in crm.pull("deals", since=None, until=NOW) for r in page.records]
+        identity = crm.identity()
+        rates = {r["IsoCode"]: Decimal(str(r["ConversionRate"])) for r in plain.org.records("CurrencyType")}
+        raw = {r["Id"]: r for r in plain.org.records("Opportunity", include_deleted=True)}
+
+    assert not any("Advanced Currency Management" in note for note in identity.notes)
+    foreign = [d for d in deals if isinstance(d, Deal) and d.currency != "USD" and d.amount is not None]
+    assert foreign
+    for deal in foreign:
+        amount = Decimal(str(raw[deal.id]["Amount"])) / rates[raw[deal.id]["CurrencyIsoCode"]]
+        assert deal.amount == amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 def test_pull_owners_reads_every_user(sb: SalesforceSandbox, connector: Connector) -> None:
@@ -382,7 +426,8 @@ def test_usage_reports_the_org_allocation(sb: SalesforceSandbox, connector: Conn
     list(connector.pull("renewals", since=None, until=NOW))
 
     usage = connector.usage()
-    assert (usage.calls, usage.retries, usage.org_max) == (3, 0, API_LIMIT)
+    # token, describe, CurrencyType, DatedConversionRate (the org's rates, once a run), the query
+    assert (usage.calls, usage.retries, usage.org_max) == (5, 0, API_LIMIT)
     assert (usage.org_used or 0) > 500
 
 

@@ -138,7 +138,7 @@ def test_defaults_fill_what_the_file_leaves_out(tmp_path: Path) -> None:
     sfdc, hub = settings.sources["sfdc"], settings.sources["hub"]
     assert isinstance(sfdc, SalesforceSource)
     assert isinstance(hub, HubSpotSource)
-    assert (sfdc.api_version, sfdc.bulk_threshold, sfdc.convert_currency) == ("59.0", 50_000, False)
+    assert (sfdc.api_version, sfdc.bulk_threshold, sfdc.convert_currency) == ("59.0", 50_000, None)
     assert hub.base_url == "https://api.hubapi.com"
     assert hub.rate_limit.requests_per_10s == 90
     kr = settings.key_result("q-revenue", "new-deals")
@@ -168,7 +168,7 @@ def test_relative_files_are_resolved_against_the_yaml_directory(
     [
         ("sqlite:///data/okr.db", "sqlite:///{dir}/data/okr.db"),
         ("sqlite:////var/lib/okr.db", "sqlite:////var/lib/okr.db"),
-        ("'sqlite:///:memory:'", "sqlite:///:memory:"),  # quoted: a trailing `:` ends a key
+        ("'sqlite:///file:okr.db?mode=ro&uri=true'", "sqlite:///file:okr.db?mode=ro&uri=true"),
         ("postgresql+psycopg://okr:${PGPASS}@db/okr", "postgresql+psycopg://okr:pg-secret-5e5e@db/okr"),
     ],
 )

@@ -194,7 +194,7 @@ BAD_CONFIGS = [
         writeback("Value__c: q-revenue.revenue.valeu"),
         20,
         "`q-revenue.revenue.valeu`: unknown attribute `valeu`; use one of: value, baseline, target, progress, "
-        "progress_pct, score, expected, status, projected, updated_at, key, title, group, period_start, "
+        "progress_pct, score, expected, status, projected, updated_at, currency, key, title, group, period_start, "
         "period_end. Did you mean `value`?",
         id="writeback-unknown-attribute",
     ),

@@ -200,25 +200,30 @@ def test_revenue_total_is_last_quarter_plus_15_percent(values: dict[tuple[str, s
     assert total.attribute("title") == "Reach $575,000 revenue, +15 % over last quarter"
 
 
-def test_revenue_per_owner_uses_each_reps_own_baseline(values: dict[tuple[str, str], KeyResultValue]) -> None:
+def test_revenue_per_owner_splits_the_total_target_evenly(
+    values: dict[tuple[str, str], KeyResultValue],
+) -> None:
     owners = {key: v for (kr, key), v in values.items() if kr == "revenue" and key}
     # Cy left: no value of his own; Ana's Salesforce and HubSpot deals are one rep's.
     assert sorted(owners) == ["ana@example.com", "bo@example.com", "dee@example.com"]
     ana, bo, dee = owners["ana@example.com"], owners["bo@example.com"], owners["dee@example.com"]
+    # `owner_targets: even` splits the total's 575,000 among the 3 active reps: 191,666.67 each,
+    # not +15 % of each rep's own last quarter (Ana's would be 230,000). Baselines stay their own.
     assert (ana.value, ana.baseline, ana.target) == (
         Decimal("250000.00"),
         Decimal("200000.00"),
-        Decimal("230000.00"),
+        Decimal("191666.67"),
     )
-    assert (ana.progress, ana.score, ana.status) == (pytest.approx(250 / 230), 1.0, "done")
+    assert (ana.progress, ana.score, ana.status) == (pytest.approx(250_000 / 191_666.67), 1.0, "done")
     assert (bo.value, bo.baseline, bo.target) == (
         Decimal("120000.00"),
         Decimal("150000.00"),
-        Decimal("172500.00"),
+        Decimal("191666.67"),
     )
-    assert (bo.progress, bo.status) == (pytest.approx(120 / 172.5), "on_track")
-    # No records either quarter: 0 of a target of 0 has no progress.
-    assert (dee.value, dee.baseline, dee.target, dee.progress, dee.status) == (0, 0, 0, None, None)
+    assert (bo.progress, bo.status) == (pytest.approx(120_000 / 191_666.67), "on_track")  # 0.626 ≥ 0.4948
+    # No records either quarter: 0 of 191,666.67 is 0 %, off track.
+    assert (dee.value, dee.baseline, dee.target) == (0, 0, Decimal("191666.67"))
+    assert (dee.progress, dee.score, dee.status) == (0.0, 0.0, "off_track")
     assert ana.group_kind == "owner"
     assert ana.attribute("key") == "q-revenue.revenue.ana@example.com"
 

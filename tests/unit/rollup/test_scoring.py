@@ -40,7 +40,7 @@ def test_relative_targets(spec: str, baseline: Decimal | None, target: Decimal |
         (Decimal(27), Decimal(30), Decimal("25.5"), 2 / 3),  # decrease: both differences negative
         (Decimal("25.5"), Decimal(30), Decimal("25.5"), 1.0),
         (Decimal(24), Decimal(30), Decimal("25.5"), 6 / 4.5),  # beyond a decrease target
-        (Decimal(33), Decimal(30), Decimal("25.5"), -3 / 4.5),  # moved the wrong way
+        (Decimal(33), Decimal(30), Decimal("25.5"), 0.0),  # moved the wrong way: floored at 0
         (Decimal(60), Decimal(0), Decimal(50), 1.2),
         (None, Decimal(0), Decimal(50), None),
         (Decimal(5), Decimal(0), None, None),

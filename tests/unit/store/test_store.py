@@ -85,7 +85,7 @@ def test_a_store_behind_the_code_asks_for_db_upgrade(store_url: str) -> None:
     open_store(store_url).close()
     store = open_store(store_url)
     with store.engine.begin() as connection:
-        connection.execute(text("UPDATE alembic_version SET version_num = '0000'"))
+        connection.execute(text("UPDATE alembic_version SET version_num = '0002'"))  # a real, older revision
     store.close()
     with pytest.raises(StoreError, match="okrsync db upgrade"):
         open_store(store_url)

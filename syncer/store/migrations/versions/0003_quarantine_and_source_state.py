@@ -11,6 +11,10 @@ Create Date: 2026-12-04 18:00:00
 - stream_status: a stream's last completed pull and last failure; a key result over a stream
   that never completed, or failed this cycle, is unknown rather than zero.
 - writeback_checks: when each write-back object's fields were last read back (drift repair).
+- source_identities.rates_version: the exchange rates stored amounts were converted with.
+- kr_snapshots.currency: the home currency of a money key result's values.
+- source_zones: the time zone each source's stored local dates were read in; a changed
+  `timezone` makes the next cycle pull that source in full.
 - Free-text columns (stage, pipeline, call outcome and direction, owner name, team, region)
   become TEXT: the CRMs allow 255 characters and more, and a value that fits the CRM must fit
   the store on SQLite and PostgreSQL alike.
@@ -56,6 +60,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(16), nullable=False),
         sa.Column("org_id", sa.String(64), nullable=False),
         sa.Column("home_currency", sa.String(8)),
+        sa.Column("rates_version", sa.String(64)),
         sa.Column("first_seen", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     )
@@ -73,14 +78,25 @@ def upgrade() -> None:
         sa.Column("object", sa.String(80), primary_key=True),
         sa.Column("verified_at", sa.DateTime(timezone=True), nullable=False),
     )
+    op.create_table(
+        "source_zones",
+        sa.Column("source", sa.String(64), primary_key=True),
+        sa.Column("zone", sa.String(64), nullable=False),
+        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    )
     for table, column, length in WIDENED:
         with op.batch_alter_table(table) as batch:
             batch.alter_column(column, type_=sa.Text, existing_type=sa.String(length))
+    with op.batch_alter_table("kr_snapshots") as batch:
+        batch.add_column(sa.Column("currency", sa.String(8)))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("kr_snapshots") as batch:
+        batch.drop_column("currency")
     for table, column, length in WIDENED:
         with op.batch_alter_table(table) as batch:
             batch.alter_column(column, type_=sa.String(length), existing_type=sa.Text)
+    op.drop_table("source_zones")
     for table in ("writeback_checks", "stream_status", "source_identities", "rejected_records"):
         op.drop_table(table)
