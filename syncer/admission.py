@@ -8,7 +8,9 @@ cannot be true reaches a key result:
 - a call lasts from 0 to `MAX_CALL_SECONDS`;
 - dates and instants fall in the YAML's `plausible_dates` window (1990-01-01 to 2100-12-31
   by default), so a CreatedDate of 9999-12-31 cannot move an average by 46,000 days;
-- a deal does not close before it was created, with `CLOSE_BEFORE_CREATED_TOLERANCE` of slack;
+- (a deal closed before it was created is NOT refused: reps log deals they already won and
+  migrations keep old close dates, and its amount is real; only a day-span average skips it:
+  see `rollup.metrics.terms` and `rollup.undated`);
 - ids and codes fit their columns; free text (TEXT) holds no NUL, which PostgreSQL refuses.
 
 A record that breaks a rule is a `Rejection` (quarantined, never counted). A deleted record is
@@ -21,10 +23,9 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import String
 
@@ -40,21 +41,16 @@ from syncer.store.tables import STREAM_TABLES, CursorRow, OwnerRow
 MONEY_LIMIT = Decimal(10) ** 16 - Decimal("0.005")
 # No phone call lasts a day: a longer one is a dialer's error and would dwarf every average.
 MAX_CALL_SECONDS = 24 * 3600
-# HubSpot keeps a close date as midnight UTC and reps pick it in their own zone, which may be
-# a day off the configured zone: one day earlier than the created day is still believed.
-CLOSE_BEFORE_CREATED_TOLERANCE = timedelta(days=1)
 EXCERPT_CHARS = 200
-UTC_ZONE = ZoneInfo("UTC")
 KEY_FIELDS = frozenset({"source", "id", "modified_at", "deleted"})
 
 
 @dataclass(frozen=True, slots=True)
 class Rules:
-    """What a plausible record is; `zone` decides the local day of an instant."""
+    """What a plausible record is: the window its dates must fall in."""
 
     earliest: date = date(1990, 1, 1)
     latest: date = date(2100, 12, 31)
-    zone: ZoneInfo = UTC_ZONE
 
 
 DEFAULT_RULES = Rules()
@@ -75,7 +71,7 @@ class Admitted:
 
 def rules_from(settings: Settings) -> Rules:
     window = settings.plausible_dates
-    return Rules(earliest=window.start, latest=window.end, zone=settings.zone)
+    return Rules(earliest=window.start, latest=window.end)
 
 
 def admit(
@@ -125,7 +121,6 @@ def first_fault(record: Record, rules: Rules) -> Fault | None:
         _string_fault(record)
         or _number_fault(record)
         or _date_fault(record, rules)
-        or (_deal_fault(record, rules) if isinstance(record, Deal) else None)
         or (_attribute_fault(record.attributes) if record.attributes else None)
     )
 
@@ -213,17 +208,6 @@ def _date_fault(record: Record, rules: Rules) -> Fault | None:
         if not rules.earliest <= day <= rules.latest:
             window = f"{rules.earliest} to {rules.latest}"
             return Fault(name, value.isoformat(), f"{name} is outside the plausible dates ({window})")
-    return None
-
-
-def _deal_fault(deal: Deal, rules: Rules) -> Fault | None:
-    if deal.close_date is None or deal.created_at is None:
-        return None
-    created_day = deal.created_at.astimezone(rules.zone).date()
-    if deal.close_date < created_day - CLOSE_BEFORE_CREATED_TOLERANCE:
-        return Fault(
-            "close_date", deal.close_date.isoformat(), f"close_date is before created_at ({created_day})"
-        )
     return None
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from syncer.config.models import Settings
-from syncer.rollup.undated import Undated, count_undated
+from syncer.rollup.undated import Undated, count_backwards, count_undated
 from syncer.store import quarantine
 from syncer.store.database import create_store_engine
 from syncer.store.quarantine import Quarantined, ReasonCount
@@ -34,7 +34,8 @@ class QuarantineStatus:
 
 
 def collect_quarantine(session: Session, settings: Settings, *, limit: int = TOP_RECORDS) -> QuarantineStatus:
-    undated = [u for u in count_undated(session, settings) if u.records]
+    skipped = [*count_undated(session, settings), *count_backwards(session, settings)]
+    undated = [u for u in skipped if u.records]
     return QuarantineStatus(quarantine.count(session), quarantine.top(session, limit=limit), undated)
 
 

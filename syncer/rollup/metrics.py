@@ -148,7 +148,11 @@ def terms(table: Table, metric: Metric, ctx: SqlContext) -> tuple[ColumnElement[
             term = _number(table, metric.field, ctx)
             return term, term
         case AvgDaysMetric():
-            days = day_difference(table.c[metric.to], table.c[metric.from_], ctx)
+            # A span that ends before it starts (a deal logged after it was won, a migrated close
+            # date) is no duration: it is left out of the average, and counted as skipped
+            # (rollup.undated), while the record still counts everywhere else.
+            span = day_difference(table.c[metric.to], table.c[metric.from_], ctx)
+            days = case((span >= 0, span), else_=null())
             return days, days
         case DistinctCountMetric():
             column = canonical_column(table, metric.field)

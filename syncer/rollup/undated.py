@@ -1,4 +1,11 @@
-"""Records a key result skips because its date field is empty: counted, not silently dropped.
+"""Records a key result skips, counted rather than silently dropped.
+
+Two kinds:
+- records without the key result's date field (below);
+- for `avg_days`, records whose span ends before it starts (a deal closed before it was
+  created: logged after the fact, or migrated). They count everywhere else; a negative number
+  of days is no duration, so the average leaves them out (`rollup.metrics.terms`) and
+  `count_backwards` says how many ("skipped: 2 records with close_date before created_at").
 
 A record without the metric's date (a deal with no close date, a call with no timestamp)
 belongs to no period, so no key result over that date counts it; it may well count for
@@ -18,8 +25,8 @@ from sqlalchemy import and_, case, false, func, literal, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from syncer.config.models import Metric, Settings
-from syncer.rollup.expressions import SqlContext
+from syncer.config.models import AvgDaysMetric, Metric, Settings
+from syncer.rollup.expressions import SqlContext, day_difference
 from syncer.rollup.metrics import counted, date_field, stream_table
 
 
@@ -31,10 +38,12 @@ class Undated:
     key_result: str
     field: str
     records: int
+    why: str = ""  # what is wrong with them; default: "without <field>"
 
     @property
     def note(self) -> str:
-        return f"skipped: {self.records} record{'' if self.records == 1 else 's'} without {self.field}"
+        plural = "" if self.records == 1 else "s"
+        return f"skipped: {self.records} record{plural} {self.why or 'without ' + self.field}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,3 +85,28 @@ def count_undated(session: Session, settings: Settings) -> list[Undated]:
     return [
         found[(objective.key, kr.key)] for objective in settings.objectives for kr in objective.key_results
     ]
+
+
+def count_backwards(session: Session, settings: Settings) -> list[Undated]:
+    """Per `avg_days` key result, the records in scope whose `to` is before their `from`.
+
+    Over every stored record in scope, like `count_undated` (the periods are not applied).
+    """
+    ctx = SqlContext(dialect=session.get_bind().dialect.name, zone=settings.zone)
+    found: list[Undated] = []
+    for objective in settings.objectives:
+        for kr in objective.key_results:
+            metric = kr.metric
+            if not isinstance(metric, AvgDaysMetric):
+                continue
+            table = stream_table(metric.stream)
+            sources = tuple(name for name, s in settings.sources.items() if metric.stream in s.streams)
+            span = day_difference(table.c[metric.to], table.c[metric.from_], ctx)
+            scope = [table.c.deleted == false(), table.c.source.in_(sources), span < 0]
+            extra = counted(table, metric, ctx)
+            records = session.execute(
+                select(func.count()).where(*scope, *([extra] if extra is not None else []))
+            ).scalar_one()
+            why = f"with {metric.to} before {metric.from_} (left out of the average)"
+            found.append(Undated(objective.key, kr.key, metric.to, int(records), why))
+    return found

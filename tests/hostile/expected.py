@@ -87,7 +87,7 @@ def hubspot_values(hs: HubSpotSandbox, *, skip: frozenset[str] = frozenset()) ->
                 tally.rep_revenue[owner] += Decimal(amount)
         tally.won += 1
         created = _hs_day(p.get("createdate"))
-        if created is not None:
+        if created is not None and close >= created:  # a span ending before it starts is no duration
             tally.cycle.append((close - created).days)
     for call in hs.records("calls"):
         p = call.properties
@@ -125,7 +125,9 @@ def salesforce_values(
         if opp["Amount"] is not None and opp["CurrencyIsoCode"] == "USD":
             tally.revenue += Decimal(str(opp["Amount"]))
         tally.won += 1
-        tally.cycle.append((opp["CloseDate"] - opp["CreatedDate"].astimezone(UTC).date()).days)
+        days = (opp["CloseDate"] - opp["CreatedDate"].astimezone(UTC).date()).days
+        if days >= 0:  # a span ending before it starts is no duration
+            tally.cycle.append(days)
     for task in sf.org.records("Task"):
         if task["Id"] in skip or task["TaskSubtype"] != "Call" or task["CreatedDate"].year != year:
             continue

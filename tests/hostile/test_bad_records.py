@@ -90,7 +90,7 @@ HUBSPOT_CASES = [
     Case("closedate 2026-13-45", "deals", {"closedate": "2026-13-45"}, "close_date is not a date", "close_date"),
     Case("closedate empty", "deals", {"closedate": ""}, None, undated=1),
     Case("createdate 9999-12-31", "deals", {"createdate": "9999-12-31T00:00:00Z"}, "outside the plausible dates", "created_at"),
-    Case("closedate before createdate", "deals", _hs_close_before_created, "close_date is before created_at", "close_date"),
+    Case("closedate before createdate", "deals", _hs_close_before_created, None),  # counted; not in avg_days
     Case("owner unknown", "deals", {"hubspot_owner_id": "99999999"}, None),
     Case("hs_timestamp garbage", "calls", {"hs_timestamp": "yesterday-ish"}, "occurred_at is not a date-time", "occurred_at"),
     Case("hs_call_duration 10^15", "calls", {"hs_call_duration": str(10**15)}, "duration_seconds is over", "duration_seconds"),
@@ -112,7 +112,7 @@ SALESFORCE_CASES = [
     Case("Amount -Infinity", "deals", {"Amount": float("-inf")}, "amount is not a finite number"),
     Case("Amount 1e30", "deals", {"Amount": 1e30}, "amount is too large"),
     Case("CreatedDate 9999-12-31", "deals", {"CreatedDate": datetime(9999, 12, 31, tzinfo=UTC)}, "outside the plausible dates", "created_at"),
-    Case("CloseDate before CreatedDate", "deals", _sf_close_before_created, "close_date is before created_at", "close_date"),
+    Case("CloseDate before CreatedDate", "deals", _sf_close_before_created, None),  # counted; not in avg_days
     Case("OwnerId unknown", "deals", {"OwnerId": "005000000000999AAA"}, None),
     Case("Amount 1e20", "deals", {"Amount": 1e20}, "amount is 10^16 or more", "amount"),
     Case("CloseDate 1900-01-01", "deals", {"CloseDate": date(1900, 1, 1)}, "outside the plausible dates", "close_date"),

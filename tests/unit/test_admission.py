@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -65,7 +64,6 @@ def test_a_value_that_cannot_be_true_is_a_fault(record: object, field: str, reas
     "record",
     [
         deal("d", amount=Decimal("9999999999999999.99"), stage="s" * 5000),
-        deal("d", close_date=(T0 - timedelta(days=21)).date()),  # a day before the created day
         call(duration_seconds=0),
         call(duration_seconds=86_400, outcome="x" * 300),
     ],
@@ -74,19 +72,10 @@ def test_legal_values_pass(record: object) -> None:
     assert first_fault(record, RULES) is None  # type: ignore[arg-type]
 
 
-def test_a_close_date_two_days_before_the_created_day_is_a_fault() -> None:
-    fault = first_fault(deal("d", close_date=(T0 - timedelta(days=22)).date()), RULES)
-
-    assert fault is not None
-    assert fault.reason == "close_date is before created_at (2026-09-15)"
-
-
-def test_the_created_day_is_read_in_the_configured_zone() -> None:
-    created = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)  # 1 March in New York
-    closing = deal("d", created_at=created, close_date=date(2026, 2, 28))
-
-    assert first_fault(closing, Rules(zone=ZoneInfo("America/New_York"))) is None
-    assert first_fault(closing, Rules()) is not None
+def test_a_deal_closed_before_it_was_created_is_admitted() -> None:
+    # Reps log deals they already won, migrations keep old close dates: the amount is real.
+    # Only a day-span average leaves it out (tests/unit/rollup/test_skipped.py).
+    assert first_fault(deal("d", close_date=(T0 - timedelta(days=400)).date()), RULES) is None
 
 
 def test_a_deleted_record_is_admitted_with_its_bad_values_cleared() -> None:
@@ -135,7 +124,7 @@ def test_plausible_dates_come_from_the_yaml(tmp_path: Path) -> None:
     )
     rules = rules_from(settings)
 
-    assert (rules.earliest, rules.latest, rules.zone) == (date(2026, 1, 1), date(2026, 12, 31), settings.zone)
+    assert (rules.earliest, rules.latest) == (date(2026, 1, 1), date(2026, 12, 31))
     fault = first_fault(deal("d", created_at=datetime(2025, 12, 31, 12, tzinfo=UTC)), rules)
     assert fault is not None
     assert fault.reason == "created_at is outside the plausible dates (2026-01-01 to 2026-12-31)"

@@ -263,11 +263,12 @@ class Reference:
                 return sum(numbers, Decimal(0))
             return sum(numbers, Decimal(0)) / len(numbers) if numbers else None
         if kind == "avg_days":
-            days = [
+            spans = [
                 (self.local_day(d["close_date"]) - self.local_day(d["created_at"])).days  # type: ignore[operator]
                 for d in deals
                 if d["created_at"] is not None and d["close_date"] is not None
             ]
+            days = [span for span in spans if span >= 0]  # ending before it starts: no duration
             return Decimal(sum(days)) / len(days) if days else None
         if kind == "distinct_count":
             name = metric["field"]
