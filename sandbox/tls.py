@@ -1,6 +1,6 @@
 """A throwaway certificate authority and a server certificate for 127.0.0.1 / localhost.
 
-The CRM clients force `https://` (CRM-API-NOTES §2.3), so the local sandboxes serve TLS with a
+The CRM clients force `https://` (docs/crm-apis.md §2.3), so the local sandboxes serve TLS with a
 certificate from this CA and the clients trust `ca_bundle`. Made once per process (EC P-256 keys)
 in a temporary directory removed at exit; never use these files for anything but the sandbox.
 """

@@ -74,7 +74,7 @@ class HubSpotConnector:
         return self._identity
 
     def pull_owners(self) -> Iterator[OwnerPage]:
-        """Every owner: active ones, then archived ones as inactive (CRM-API-NOTES §3.5)."""
+        """Every owner: active ones, then archived ones as inactive (docs/crm-apis.md §3.5)."""
         for archived in (False, True):
 
             def fetch(after: str | None, archived: bool = archived) -> Any:
@@ -217,7 +217,7 @@ class HubSpotConnector:
         return mapping.plan_stream(stream, config, pipelines, zone=self._zone)
 
     def _stage_metadata(self) -> Pipelines:
-        """Deal pipelines and their stages, fetched once per connector (CRM-API-NOTES §7.3: 1 call)."""
+        """Deal pipelines and their stages, fetched once per connector (docs/crm-apis.md §7.3: 1 call)."""
         if self._pipelines is None:
             raw = self._client.call("list deal pipelines", lambda api: api.pipelines.get_all("deals", **RAW))
             self._pipelines = mapping.to_pipelines(raw)
@@ -234,7 +234,7 @@ def _send(batch: write.Batch) -> Callable[[Apis], Any]:
 
 
 def _flag(value: bool) -> str:
-    # The generated client would send Python's "True"; the API documents "true" (CRM-API-NOTES §3.1).
+    # The generated client would send Python's "True"; the API documents "true" (docs/crm-apis.md §3.1).
     return "true" if value else "false"
 
 

@@ -1,6 +1,6 @@
 """`okrsync check` and `fields ensure` for HubSpot: write-back properties against the properties API.
 
-Reads `GET /crm/v3/properties/{object}` and creates what is missing (CRM-API-NOTES §3.4): the
+Reads `GET /crm/v3/properties/{object}` and creates what is missing (docs/crm-apis.md §3.4): the
 upsert key with `hasUniqueValue`, and a custom object's schema through `/crm/v3/schemas`.
 """
 
@@ -16,7 +16,7 @@ from syncer.contract import FieldKind, FieldSpec, Finding
 from syncer.errors import CrmError, RejectedRequestError
 
 GROUP_NAME = "okrsync"  # a property group of our own: default group names vary by object (§3.4)
-# FieldSpec kind → (type, fieldType, numberDisplayHint) of the properties API (CRM-API-NOTES §3.4).
+# FieldSpec kind → (type, fieldType, numberDisplayHint) of the properties API (docs/crm-apis.md §3.4).
 PROPERTY_TYPES: dict[FieldKind, tuple[str, str, str | None]] = {
     "number": ("number", "number", None),
     "percent": ("number", "number", "percentage"),

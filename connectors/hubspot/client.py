@@ -1,6 +1,6 @@
 """Authentication and the hubspot-api-client of one portal: every HTTP call goes through here.
 
-Builds `hubspot.HubSpot(access_token=…, host=base_url)` (CRM-API-NOTES §4.1) with the client's own
+Builds `hubspot.HubSpot(access_token=…, host=base_url)` (docs/crm-apis.md §4.1) with the client's own
 urllib3 retries off, because they skip POST (search, batch) and would double up with tenacity
 (§4.3). Calls pass `_preload_content=False` and hand raw JSON to mapping.py. The only module that
 calls `.get_secret_value()`. Maps no records.
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-REQUEST_TIMEOUT = (10.0, 120.0)  # (connect, read) seconds; HubSpot gives up at 100 s (CRM-API-NOTES §3.3)
+REQUEST_TIMEOUT = (10.0, 120.0)  # (connect, read) seconds; HubSpot gives up at 100 s (docs/crm-apis.md §3.3)
 TOKEN_MARGIN_SECONDS = 60.0  # refresh this long before `expires_in` ends: 401 is no refresh signal (§3.8)
 
 
@@ -54,7 +54,7 @@ class Apis:
 
 
 def open_apis(host: str, token: str) -> Apis:
-    # retry=False: no urllib3 retries at all; tenacity retries each request (CRM-API-NOTES §4.3).
+    # retry=False: no urllib3 retries at all; tenacity retries each request (docs/crm-apis.md §4.3).
     client = hubspot.HubSpot(access_token=token, host=host, retry=False)
     crm = client.crm
     return Apis(
@@ -71,7 +71,7 @@ def open_apis(host: str, token: str) -> Apis:
 
 class PortalClient:
     """One portal's authenticated client: each call rate-limited, counted, retried while transient,
-    and replayed once after re-authenticating on a 401 (DESIGN "Talking to CRMs")."""
+    and replayed once after re-authenticating on a 401 (docs/architecture.md "Talking to CRMs")."""
 
     def __init__(
         self,

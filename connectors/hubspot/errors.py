@@ -1,6 +1,6 @@
 """HubSpot failures → okrsync errors: `translated()` at every call site, `classify()` the table.
 
-Each hubspot-api-client sub-package defines its own `ApiException` (CRM-API-NOTES §4.4), so the
+Each hubspot-api-client sub-package defines its own `ApiException` (docs/crm-apis.md §4.4), so the
 boundary catches every one of them. `classify()` is pure: it never refreshes, sleeps or logs.
 Messages carry the source, operation, status, HubSpot category; never headers, tokens or bodies.
 """
@@ -38,11 +38,11 @@ API_EXCEPTIONS = (
     OAuthApiException,
 )
 MESSAGE_LIMIT = 300
-# 423 Locked (wait ≥ 2 s), 477 migration, 408 timeout: all worth another try (CRM-API-NOTES §3.3).
+# 423 Locked (wait ≥ 2 s), 477 migration, 408 timeout: all worth another try (docs/crm-apis.md §3.3).
 TRANSIENT_STATUSES = frozenset({408, 423, 429, 477})
-# Seconds to wait on a 429 without Retry-After, by policy (CRM-API-NOTES §3.7, the Node SDK's values).
+# Seconds to wait on a 429 without Retry-After, by policy (docs/crm-apis.md §3.7, the Node SDK's values).
 POLICY_WAIT_SECONDS = {"TEN_SECONDLY_ROLLING": 10.0, "SECONDLY": 1.0}
-LOCKED_WAIT_SECONDS = 2.0  # 423: "the lock lasts 2 s" (CRM-API-NOTES §3.3)
+LOCKED_WAIT_SECONDS = 2.0  # 423: "the lock lasts 2 s" (docs/crm-apis.md §3.3)
 # Retry-After above this is read as milliseconds: HubSpot documents both units (§3.7).
 RETRY_AFTER_MS_THRESHOLD = 1_000.0
 
@@ -82,7 +82,7 @@ def failure_text(operation: str, message: str | None) -> str:
 
 
 def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
-    """Seconds from Retry-After; a large value is read as milliseconds (CRM-API-NOTES §3.7)."""
+    """Seconds from Retry-After; a large value is read as milliseconds (docs/crm-apis.md §3.7)."""
     value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
     try:
         seconds = max(float(value), 0.0) if value is not None else None

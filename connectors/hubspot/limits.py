@@ -1,7 +1,7 @@
 """Client-side rate limits: token buckets that keep okrsync under HubSpot's limits before a 429.
 
 HubSpot counts general calls per app in a rolling 10 seconds and search calls per second, in a
-bucket of their own (CRM-API-NOTES §3.2, §3.7). The clock and sleep are injected: tests never wait.
+bucket of their own (docs/crm-apis.md §3.2, §3.7). The clock and sleep are injected: tests never wait.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Literal
 from syncer.config.sources import RateLimit
 
 CallKind = Literal["general", "search"]
-TEN_SECONDS = 10.0  # the burst window of the general limit (CRM-API-NOTES §3.7)
+TEN_SECONDS = 10.0  # the burst window of the general limit (docs/crm-apis.md §3.7)
 
 
 class TokenBucket:

@@ -1,6 +1,6 @@
 """HubSpot JSON → canonical records: deals, calls, renewals and owners; raw JSON enters here only.
 
-Knows HubSpot's property names (CRM-API-NOTES §3.1, §3.5, §3.6) and the stage semantics of the
+Knows HubSpot's property names (docs/crm-apis.md §3.1, §3.5, §3.6) and the stage semantics of the
 pipelines API. Makes no calls: client.py fetches, this module reads.
 """
 
@@ -18,13 +18,13 @@ from syncer.errors import BadRecordError
 from syncer.records import Call, Deal, DealType, Owner, Record, Renewal, RenewalStatus, StreamName
 
 OBJECT_TYPES: dict[StreamName, str] = {"deals": "deals", "calls": "calls", "renewals": "deals"}
-MODIFIED = "hs_lastmodifieddate"  # the incremental key of every CRM object (CRM-API-NOTES §3.2)
+MODIFIED = "hs_lastmodifieddate"  # the incremental key of every CRM object (docs/crm-apis.md §3.2)
 # Canonical field → HubSpot property; the YAML's `fields` override these.
 DEFAULT_FIELDS: dict[StreamName, dict[str, str]] = {
     "deals": {
         "owner_id": "hubspot_owner_id",
         "amount": "amount_in_home_currency",
-        # amount_in_home_currency is empty on portals with one currency (CRM-API-NOTES §3.1).
+        # amount_in_home_currency is empty on portals with one currency (docs/crm-apis.md §3.1).
         "amount_fallback": "amount",
         "currency": "deal_currency_code",
         "stage": "dealstage",
@@ -37,14 +37,14 @@ DEFAULT_FIELDS: dict[StreamName, dict[str, str]] = {
     "calls": {
         "owner_id": "hubspot_owner_id",
         "occurred_at": "hs_timestamp",
-        "duration_ms": "hs_call_duration",  # milliseconds (CRM-API-NOTES §3.6)
+        "duration_ms": "hs_call_duration",  # milliseconds (docs/crm-apis.md §3.6)
         "outcome": "hs_call_disposition",
         "direction": "hs_call_direction",
     },
     "renewals": {
         "owner_id": "hubspot_owner_id",
         "amount": "amount_in_home_currency",
-        # amount_in_home_currency is empty on portals with one currency (CRM-API-NOTES §3.1).
+        # amount_in_home_currency is empty on portals with one currency (docs/crm-apis.md §3.1).
         "amount_fallback": "amount",
         "stage": "dealstage",
         "pipeline": "pipeline",
@@ -52,7 +52,7 @@ DEFAULT_FIELDS: dict[StreamName, dict[str, str]] = {
         "due_date": "closedate",
     },
 }
-# Default call outcomes (CRM-API-NOTES §3.6) in the canonical words the other connectors use.
+# Default call outcomes (docs/crm-apis.md §3.6) in the canonical words the other connectors use.
 DISPOSITIONS = {
     "9d9162e7-6cf3-4944-bf63-4dff82258764": "busy",
     "f240bbac-87c9-4f6e-bf70-924b57d47db7": "connected",
@@ -291,7 +291,7 @@ def to_owner_page(source: str, rows: Iterable[Any], *, active: bool) -> OwnerPag
 
 
 def next_after(raw: Any) -> str | None:
-    """`paging.next.after`, absent on the last page (CRM-API-NOTES §3.1)."""
+    """`paging.next.after`, absent on the last page (docs/crm-apis.md §3.1)."""
     after = ((raw.get("paging") or {}).get("next") or {}).get("after") if isinstance(raw, Mapping) else None
     return str(after) if after is not None else None
 
@@ -367,7 +367,7 @@ def _instant(value: Any, stream: str, record_id: str, *, field: str | None = Non
         return None
     text = str(value)
     try:
-        if text.isdigit():  # epoch milliseconds (CRM-API-NOTES §3.2, §3.6)
+        if text.isdigit():  # epoch milliseconds (docs/crm-apis.md §3.2, §3.6)
             return datetime.fromtimestamp(int(text) / 1000, tz=UTC)
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except (ValueError, OverflowError, OSError):  # OSError: an epoch beyond the platform's range

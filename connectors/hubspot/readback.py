@@ -1,7 +1,7 @@
 """Reading written properties back for drift repair: batch read, ≤ 100 inputs a call.
 
 `POST /crm/v3/objects/{type}/batch/read` with the properties and, for records upserted by a
-unique property, `idProperty` (CRM-API-NOTES §3.3). A record HubSpot does not have comes back
+unique property, `idProperty` (docs/crm-apis.md §3.3). A record HubSpot does not have comes back
 as an error of the 207 answer and is simply absent from the result. Builds bodies and maps
 answers; makes no HTTP call.
 """

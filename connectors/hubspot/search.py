@@ -1,7 +1,7 @@
 """Paging: list endpoints (≤ 100 a page) and incremental search past the 10,000-result cap.
 
 Search sorts ascending by `hs_lastmodifieddate` in [since, until). A query stops at 10,000 results
-(CRM-API-NOTES §3.2), so a capped window restarts at the last modified instant seen, dropping the
+(docs/crm-apis.md §3.2), so a capped window restarts at the last modified instant seen, dropping the
 ids already yielded at that instant; a window whose every result shares one instant is walked by
 `hs_object_id` instead. Yields raw rows; makes no call itself (`fetch` does).
 """
@@ -15,9 +15,9 @@ from typing import Any
 
 from connectors.hubspot.mapping import MODIFIED, next_after, results, to_instant
 
-SEARCH_RESULT_CAP = 10_000  # CRM-API-NOTES §3.2: paging beyond 10,000 results is a 400
-SEARCH_PAGE_SIZE = 200  # CRM-API-NOTES §3.2: the most a search page holds
-LIST_PAGE_SIZE = 100  # CRM-API-NOTES §3.1: the most a list page holds
+SEARCH_RESULT_CAP = 10_000  # docs/crm-apis.md §3.2: paging beyond 10,000 results is a 400
+SEARCH_PAGE_SIZE = 200  # docs/crm-apis.md §3.2: the most a search page holds
+LIST_PAGE_SIZE = 100  # docs/crm-apis.md §3.1: the most a list page holds
 OBJECT_ID = "hs_object_id"
 
 Row = Mapping[str, Any]
@@ -25,7 +25,7 @@ Fetch = Callable[[dict[str, Any]], Any]
 
 
 def to_ms(instant: datetime) -> int:
-    """Epoch milliseconds, the form search filters take dates in (CRM-API-NOTES §3.2)."""
+    """Epoch milliseconds, the form search filters take dates in (docs/crm-apis.md §3.2)."""
     return int(instant.timestamp() * 1000)
 
 
@@ -114,7 +114,7 @@ def _iter_query(
 
 
 def iter_list_pages(fetch_page: Callable[[str | None], Any]) -> Iterator[list[Row]]:
-    """Every page of a list endpoint, following `paging.next.after` (CRM-API-NOTES §3.1)."""
+    """Every page of a list endpoint, following `paging.next.after` (docs/crm-apis.md §3.1)."""
     after: str | None = None
     while True:
         raw = fetch_page(after)

@@ -1,6 +1,6 @@
 """Write-back through batch update (by record id) and batch upsert (by a unique property).
 
-Plans the fewest calls the API allows (≤ 100 inputs a call, CRM-API-NOTES §3.3) and maps a 207
+Plans the fewest calls the API allows (≤ 100 inputs a call, docs/crm-apis.md §3.3) and maps a 207
 Multi-Status answer back onto the items: each error names its inputs in `context.ids`. Sending is
 the caller's (through PortalClient).
 """
@@ -69,7 +69,7 @@ def _batch(items: Sequence[WriteItem], obj: str, action: str, positions: list[in
 
 
 def to_property_value(value: FieldValue) -> str:
-    """HubSpot property values are strings; an empty string clears one (CRM-API-NOTES §3.1, §3.6)."""
+    """HubSpot property values are strings; an empty string clears one (docs/crm-apis.md §3.1, §3.6)."""
     if value is None:
         return ""
     if isinstance(value, bool):

@@ -336,7 +336,7 @@ class SalesforceConnector:
         return replace(plan, row_map=replace(plan.row_map, zone=self._zone))
 
     def _describe(self, object_name: str) -> ObjectDescription:
-        """The object's describe, fetched once per connector (CRM-API-NOTES §7.1: 1 call per object)."""
+        """The object's describe, fetched once per connector (docs/crm-apis.md §7.1: 1 call per object)."""
         if object_name not in self._descriptions:
             name = soql.check_identifier(object_name, source=self.source, what="object")
             try:

@@ -1,4 +1,4 @@
-"""Bulk API 2.0 query jobs for pulls above `bulk_threshold` rows (CRM-API-NOTES §1.3, §2.1).
+"""Bulk API 2.0 query jobs for pulls above `bulk_threshold` rows (docs/crm-apis.md §1.3, §2.1).
 
 Creates a `queryAll` job, polls its state with a growing wait, then reads the CSV result sets one
 `Sforce-Locator` at a time, each parsed row by row (typed from `describe`) into one Page. Every
@@ -26,7 +26,7 @@ from syncer.errors import RejectedRequestError, TransientCrmError
 
 log = logging.getLogger(__name__)
 
-JOB_PATH = "jobs/query"  # CRM-API-NOTES §1.3
+JOB_PATH = "jobs/query"  # docs/crm-apis.md §1.3
 # Rows per result set (`maxRecords`): simple-salesforce's default (§2.1). One set is one Page, so
 # this bounds the records held at once; the call count is ⌈n/RESULT_SET_ROWS⌉ (§7.1).
 RESULT_SET_ROWS = 50_000

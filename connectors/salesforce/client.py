@@ -2,7 +2,7 @@
 
 okrsync requests the OAuth token itself from the org's (or login host's) token endpoint and hands
 it to `Salesforce(session_id=…)`, because simple-salesforce only logs in to `*.salesforce.com`
-(CRM-API-NOTES §2.4). The only module that calls `.get_secret_value()`. Maps no records.
+(docs/crm-apis.md §2.4). The only module that calls `.get_secret_value()`. Maps no records.
 """
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-TOKEN_PATH = "/services/oauth2/token"  # CRM-API-NOTES §1.8
-JWT_LIFETIME = timedelta(minutes=3)  # what Salesforce expects of `exp` (CRM-API-NOTES §1.8)
+TOKEN_PATH = "/services/oauth2/token"  # docs/crm-apis.md §1.8
+JWT_LIFETIME = timedelta(minutes=3)  # what Salesforce expects of `exp` (docs/crm-apis.md §1.8)
 # (connect, read) seconds; the org itself gives up on a REST call after 10 minutes (§1.6).
 REQUEST_TIMEOUT = (10.0, 600.0)
 
@@ -43,7 +43,7 @@ class BundleSession(requests.Session):
     """A session that trusts the configured CA bundle even when REQUESTS_CA_BUNDLE is set.
 
     requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override a session's `verify` for every
-    request (DESIGN "Talking to CRMs"); proxies and the rest of the environment still apply.
+    request (docs/architecture.md "Talking to CRMs"); proxies and the rest of the environment still apply.
     """
 
     def __init__(self, ca_bundle: str | None) -> None:
@@ -128,7 +128,7 @@ def static_token(source: SalesforceSource) -> str | None:
 
 class OrgClient:
     """One org's authenticated client: each call counted, retried while transient, and replayed once
-    after re-authenticating on a 401 (DESIGN "Talking to CRMs")."""
+    after re-authenticating on a 401 (docs/architecture.md "Talking to CRMs")."""
 
     def __init__(self, source: str, config: SalesforceSource, *, sleep: Callable[[float], None]) -> None:
         self.source = source
@@ -195,7 +195,7 @@ class OrgClient:
                 self._calls += 1
                 self._counted += 1
                 result = request(sf)
-                # simple-salesforce parses Sforce-Limit-Info into api_usage (CRM-API-NOTES §1.6).
+                # simple-salesforce parses Sforce-Limit-Info into api_usage (docs/crm-apis.md §1.6).
                 usage = sf.api_usage.get("api-usage")
                 self._org = usage if isinstance(usage, Usage) else self._org
                 return result
@@ -253,7 +253,7 @@ class OrgClient:
         fields = body if isinstance(body, dict) else {}
         token = fields.get("access_token")
         if response.status_code == 200 and isinstance(token, str) and token:
-            identity = fields.get("id")  # …/id/{org id}/{user id} (CRM-API-NOTES §1.8)
+            identity = fields.get("id")  # …/id/{org id}/{user id} (docs/crm-apis.md §1.8)
             parts = identity.rstrip("/").split("/") if isinstance(identity, str) else []
             self.user_id = parts[-1] if parts else None
             self.org_id = parts[-2] if len(parts) >= 2 and parts[-3:-2] == ["id"] else None

@@ -23,9 +23,10 @@ from syncer.errors import (
     TransientCrmError,
 )
 
-MESSAGE_LIMIT = 300  # Salesforce messages can echo a whole SOQL statement (CRM-API-NOTES §1.7)
-TRANSIENT_STATUSES = frozenset({408, 429})  # plus every 5xx (CRM-API-NOTES §1.7, DESIGN "Talking to CRMs")
-QUOTA_CODES = frozenset({"REQUEST_LIMIT_EXCEEDED"})  # 403: the org's API allocation (CRM-API-NOTES §1.7)
+MESSAGE_LIMIT = 300  # Salesforce messages can echo a whole SOQL statement (docs/crm-apis.md §1.7)
+# Plus every 5xx (docs/crm-apis.md §1.7, docs/architecture.md "Talking to CRMs").
+TRANSIENT_STATUSES = frozenset({408, 429})
+QUOTA_CODES = frozenset({"REQUEST_LIMIT_EXCEEDED"})  # 403: the org's API allocation (docs/crm-apis.md §1.7)
 
 
 def classify(

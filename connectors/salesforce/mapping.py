@@ -30,7 +30,7 @@ class _BadValueError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class FieldInfo:
-    """What okrsync needs of one field of a describe (CRM-API-NOTES §1.10)."""
+    """What okrsync needs of one field of a describe (docs/crm-apis.md §1.10)."""
 
     name: str
     type: str
@@ -150,7 +150,7 @@ def to_owner_page(source: str, rows: Iterable[Any], row_map: RowMap) -> OwnerPag
 
 @dataclass(frozen=True, slots=True)
 class QueryResult:
-    """One page of a query / queryMore response (CRM-API-NOTES §1.1)."""
+    """One page of a query / queryMore response (docs/crm-apis.md §1.1)."""
 
     rows: list[Any]
     next_url: str | None  # host-relative; None on the last page (`done`)
@@ -370,7 +370,7 @@ def _bool(value: Any, name: str) -> bool:
 
 
 def _instant(value: Any, name: str) -> datetime | None:
-    """Salesforce datetimes are `2024-04-01T10:11:12.000+0000` (CRM-API-NOTES §1.1)."""
+    """Salesforce datetimes are `2024-04-01T10:11:12.000+0000` (docs/crm-apis.md §1.1)."""
     if value is None:
         return None
     try:

@@ -1,7 +1,7 @@
 """`okrsync fields ensure` for Salesforce: which write-back fields are missing, and creating them.
 
 Fields are created through the Tooling API (`POST tooling/sobjects/CustomField`, one call per
-field; CRM-API-NOTES §1.11 notes mdapi bypasses our session). A new field has no field-level
+field; docs/crm-apis.md §1.11 notes mdapi bypasses our session). A new field has no field-level
 security, so the integration user gets edit access through a permission set (`FieldPermissions`).
 Builds request bodies; the connector sends them through OrgClient.
 """

@@ -29,7 +29,7 @@ FIELD_PATH = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*){0,4}\Z
 
 
 def query_options(page_size: int) -> dict[str, str]:
-    """The page-size header: 200..2,000 rows, 2,000 by default (CRM-API-NOTES §1.1)."""
+    """The page-size header: 200..2,000 rows, 2,000 by default (docs/crm-apis.md §1.1)."""
     return {"Sforce-Query-Options": f"batchSize={page_size}"}
 
 
@@ -226,7 +226,7 @@ def pull_query(plan: QueryPlan, *, since: Cursor | None, until: datetime) -> str
 
 
 def bulk_query(plan: QueryPlan, *, since: Cursor | None, until: datetime) -> str:
-    """The pull's SELECT … WHERE without ORDER BY: Bulk API 2.0 refuses ordering (CRM-API-NOTES §1.3)."""
+    """The pull's SELECT … WHERE without ORDER BY: Bulk API 2.0 refuses ordering (docs/crm-apis.md §1.3)."""
     return f"SELECT {', '.join(plan.select)} FROM {plan.object} WHERE {_window(plan, since, until)}"
 
 
@@ -244,7 +244,7 @@ def with_lookback(since: Cursor | None, lookback: timedelta) -> Cursor | None:
     """Where an incremental pull starts: `lookback` before the cursor, inclusive.
 
     A transaction can commit after rows stamped later were read, so its rows carry a
-    SystemModstamp behind the cursor; re-reading a few minutes catches them (CRM-API-NOTES §1.2,
+    SystemModstamp behind the cursor; re-reading a few minutes catches them (docs/crm-apis.md §1.2,
     Airbyte uses 600 s). Rows read twice are upserted again, and the store keeps equal copies.
     """
     if since is None or not lookback:

@@ -1,6 +1,6 @@
 """Write-back through sObject Collections: updates by record id, upserts by external id.
 
-Plans the fewest calls the API allows (≤ 200 records a call, CRM-API-NOTES §1.4) and maps the
+Plans the fewest calls the API allows (≤ 200 records a call, docs/crm-apis.md §1.4) and maps the
 per-record results back onto the items in order. Sending is the caller's (through OrgClient).
 """
 
@@ -20,7 +20,7 @@ from connectors.salesforce.soql import IDENTIFIER
 from syncer.contract import WriteItem, WriteResult
 from syncer.errors import CrmError
 
-COLLECTION_LIMIT = 200  # records per sObject Collections call (CRM-API-NOTES §1.4)
+COLLECTION_LIMIT = 200  # records per sObject Collections call (docs/crm-apis.md §1.4)
 TYPE_CHUNK_LIMIT = 10  # a mixed-type update is processed in at most 10 chunks by type (§1.4)
 # Per-record codes worth sending again at once (then next cycle): row locks and rolled-back neighbours (§1.4, §1.7).
 RETRYABLE_CODES = frozenset(
@@ -158,7 +158,7 @@ def _record(item: WriteItem) -> dict[str, object]:
     if item.record_id:
         record["id"] = item.record_id
     elif item.upsert_key:
-        # Upsert records carry the external-id field and no `id` (CRM-API-NOTES §1.4).
+        # Upsert records carry the external-id field and no `id` (docs/crm-apis.md §1.4).
         record[item.upsert_key] = item.upsert_value
     record.update({name: to_json_value(value) for name, value in item.fields.items()})
     return record

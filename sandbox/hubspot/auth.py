@@ -1,7 +1,7 @@
 """Bearer tokens: a private-app token, and OAuth access tokens from `POST /oauth/v1/token`
 (refresh_token and authorization_code grants; refresh tokens do not rotate).
 
-A missing, unknown or expired token gets 401 INVALID_AUTHENTICATION (CRM-API-NOTES §3.8). OAuth
+A missing, unknown or expired token gets 401 INVALID_AUTHENTICATION (docs/crm-apis.md §3.8). OAuth
 access tokens live `expires_in` seconds of the sandbox clock (HubSpot: 1,800).
 """
 

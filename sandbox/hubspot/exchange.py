@@ -1,6 +1,6 @@
 """One HTTP exchange as the route handlers see it, and HubSpot's error envelope.
 
-Errors are `{status: "error", message, correlationId, category}` (CRM-API-NOTES §3.8); rate-limit
+Errors are `{status: "error", message, correlationId, category}` (docs/crm-apis.md §3.8); rate-limit
 errors carry `errorType`/`policyName` instead of a category (§3.7).
 """
 

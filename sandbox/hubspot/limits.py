@@ -1,4 +1,4 @@
-"""Rate limits (CRM-API-NOTES §3.7): a rolling 10-second bucket per app, a daily count per
+"""Rate limits (docs/crm-apis.md §3.7): a rolling 10-second bucket per app, a daily count per
 account, and search's own per-second cap (search is exempt from the 10-second bucket).
 
 Windows run on real monotonic time, not the sandbox clock: a frozen clock must not freeze them.

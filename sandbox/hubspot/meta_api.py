@@ -1,5 +1,5 @@
 """Metadata routes: properties, custom object schemas, owners and deal pipelines
-(CRM-API-NOTES §3.4, §3.5).
+(docs/crm-apis.md §3.4, §3.5).
 """
 
 from __future__ import annotations

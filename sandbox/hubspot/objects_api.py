@@ -1,4 +1,4 @@
-"""The objects API: list, read one, and batch read/update/upsert (CRM-API-NOTES §3.1, §3.3).
+"""The objects API: list, read one, and batch read/update/upsert (docs/crm-apis.md §3.1, §3.3).
 
 Batches take at most 100 inputs. Inputs that fail (unknown id, injected rejection) are answered
 with HTTP 207: the good inputs are applied and listed in `results`, the failures in `errors`.
@@ -189,7 +189,7 @@ def _find(object_type: ObjectType, key: str, id_property: object) -> HsRecord | 
 
 
 def _writable(object_type: ObjectType, properties: dict[str, Any]) -> dict[str, Any]:
-    # Read-only values are ignored on update, not refused (CRM-API-NOTES §3.6).
+    # Read-only values are ignored on update, not refused (docs/crm-apis.md §3.6).
     return {name: value for name, value in properties.items() if not object_type.properties[name].read_only}
 
 

@@ -2,7 +2,7 @@
 partner pipeline (numeric stage ids, as HubSpot assigns to custom pipelines).
 
 Stage metadata holds strings: `isClosed` "true"/"false" and `probability` "0.0"–"1.0"; closed won
-is isClosed "true" with probability "1.0" (CRM-API-NOTES §3.5).
+is isClosed "true" with probability "1.0" (docs/crm-apis.md §3.5).
 """
 
 from __future__ import annotations

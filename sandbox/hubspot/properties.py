@@ -1,5 +1,5 @@
 """Property definitions: HubSpot's built-in properties of deals, calls and companies, the JSON of
-`/crm/v3/properties/{type}`, and the validation of a property create (CRM-API-NOTES §3.4).
+`/crm/v3/properties/{type}`, and the validation of a property create (docs/crm-apis.md §3.4).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ FIELD_TYPES = frozenset(
      "phonenumber", "radio", "select", "text", "textarea"}
 )  # fmt: skip
 REQUIRED_ON_CREATE = ("name", "label", "type", "fieldType", "groupName")
-# Read-only values are silently ignored on update (CRM-API-NOTES §3.6).
+# Read-only values are silently ignored on update (docs/crm-apis.md §3.6).
 READ_ONLY = frozenset(
     {"hs_object_id", "hs_lastmodifieddate", "hs_createdate", "hs_is_closed_won", "hs_is_closed",
      "amount_in_home_currency"}

@@ -1,4 +1,4 @@
-"""`POST /crm/v3/objects/{type}/search`: filter groups, one sort, paging by offset (CRM-API-NOTES §3.2).
+"""`POST /crm/v3/objects/{type}/search`: filter groups, one sort, paging by offset (docs/crm-apis.md §3.2).
 
 Filters in a group are ANDed, groups are ORed; archived records never match. Paging stops at
 10,000 results the way HubSpot stops it: a page reaching past the cap is a 400, whatever `total` says.
@@ -16,7 +16,7 @@ from sandbox.hubspot.portal import HsRecord, ObjectType
 from sandbox.hubspot.state import SandboxState
 from sandbox.hubspot.values import parse_instant, parse_number, to_epoch_ms
 
-SEARCH_RESULT_CAP = 10_000  # CRM-API-NOTES §3.2
+SEARCH_RESULT_CAP = 10_000  # docs/crm-apis.md §3.2
 MAX_SEARCH_LIMIT = 200
 DEFAULT_SEARCH_LIMIT = 10
 # Documented caps (§3.2; the docs page, not the looser 2024 changelog).

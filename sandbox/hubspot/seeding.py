@@ -23,7 +23,7 @@ FIRST_USER_ID = 51_000_001
 TEAM_IDS = {"East": "1001", "West": "1002", "EMEA": "1003"}
 DEAL_TYPES = {"new": "newbusiness", "expansion": "existingbusiness", "renewal": "existingbusiness"}
 CALL_DIRECTIONS = {"inbound": "INBOUND", "outbound": "OUTBOUND", "internal": None}
-# Default call outcome GUIDs (CRM-API-NOTES §3.6).
+# Default call outcome GUIDs (docs/crm-apis.md §3.6).
 CALL_DISPOSITIONS = {
     "busy": "9d9162e7-6cf3-4944-bf63-4dff82258764", "connected": "f240bbac-87c9-4f6e-bf70-924b57d47db7",
     "left_voicemail": "b2cf5968-551e-4856-9783-52b3da59a7d0", "no_answer": "73a0d17f-1163-4015-bdd5-ec830791da20",

@@ -3,7 +3,7 @@
 Every request is logged and may meet an injected failure. API routes need a Bearer token (401
 INVALID_AUTHENTICATION otherwise) and count against the rate limits: search against its own
 per-second cap, everything else against the 10-second bucket, all against the daily count
-(CRM-API-NOTES §3.7). `POST /oauth/v1/token` needs neither.
+(docs/crm-apis.md §3.7). `POST /oauth/v1/token` needs neither.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """HubSpot's wire formats: every property value is a string (or null), instants are ISO 8601 in
-UTC with milliseconds and `Z`, and filter values may be epoch milliseconds (CRM-API-NOTES §3.1, §3.2).
+UTC with milliseconds and `Z`, and filter values may be epoch milliseconds (docs/crm-apis.md §3.1, §3.2).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Bulk API 2.0 query routes under `jobs/query` (CRM-API-NOTES §1.3).
+"""Bulk API 2.0 query routes under `jobs/query` (docs/crm-apis.md §1.3).
 
 Create (the SOQL checked by the sandbox's evaluator; ORDER BY, LIMIT, OFFSET and aggregates
 refused), status (UploadComplete → InProgress → JobComplete over two calls), results as CSV with

@@ -2,7 +2,7 @@
 
 A job matches its ids when created (values are read when a result set is served, as query
 cursors do) and completes over status calls: UploadComplete → InProgress → JobComplete
-(CRM-API-NOTES §1.3). Serves no HTTP; `bulk_api.py` does.
+(docs/crm-apis.md §1.3). Serves no HTTP; `bulk_api.py` does.
 """
 
 from __future__ import annotations

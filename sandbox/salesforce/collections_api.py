@@ -1,5 +1,5 @@
 """sObject Collections: `composite/sobjects` update (PATCH), create (POST), delete (DELETE) and
-upsert by external id (`PATCH composite/sobjects/{object}/{field}`), CRM-API-NOTES §1.4.
+upsert by external id (`PATCH composite/sobjects/{object}/{field}`), docs/crm-apis.md §1.4.
 
 At most 200 records a call. Every record is checked first; with `allOrNone` one failure rolls the
 whole call back (the others report ALL_OR_NONE_OPERATION_ROLLED_BACK), without it the valid

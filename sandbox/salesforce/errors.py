@@ -1,4 +1,4 @@
-"""Errors the Salesforce sandbox answers with, shaped as Salesforce sends them (CRM-API-NOTES §1.7)."""
+"""Errors the Salesforce sandbox answers with, shaped as Salesforce sends them (docs/crm-apis.md §1.7)."""
 
 from __future__ import annotations
 

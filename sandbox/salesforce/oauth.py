@@ -1,6 +1,6 @@
 """The OAuth 2.0 token endpoint: client credentials, username-password and JWT bearer grants.
 
-Responses and errors as in CRM-API-NOTES §1.8: a token JSON with the sandbox's own https URL as
+Responses and errors as in docs/crm-apis.md §1.8: a token JSON with the sandbox's own https URL as
 `instance_url`, or 400 `{"error", "error_description"}`.
 """
 

@@ -1,6 +1,6 @@
 """The objects and fields of the sandbox org, as a fresh `Schema` per sandbox.
 
-Standard objects carry the fields okrsync reads (CRM-API-NOTES §1.10); User also carries the
+Standard objects carry the fields okrsync reads (docs/crm-apis.md §1.10); User also carries the
 pre-provisioned write-back fields, and `OKR_Key_Result__c` is the custom object keyed by an
 external id for per-key-result write-back.
 """

@@ -2,7 +2,7 @@
 
 Paging through `nextRecordsUrl` reads from this snapshot, so it is stable while data changes; only
 ids are kept, values are read when a page is served. A user holds at most 10 open cursors;
-opening another releases the oldest (CRM-API-NOTES §1.1), whose locator then fails with
+opening another releases the oldest (docs/crm-apis.md §1.1), whose locator then fails with
 INVALID_QUERY_LOCATOR.
 """
 

@@ -3,7 +3,7 @@
 
 Every REST request is logged, may meet an injected failure, needs a live Bearer token (401
 INVALID_SESSION_ID otherwise) and counts against the daily API allocation (403
-REQUEST_LIMIT_EXCEEDED once used up; CRM-API-NOTES §1.6, §1.7). The token request
+REQUEST_LIMIT_EXCEEDED once used up; docs/crm-apis.md §1.6, §1.7). The token request
 (`POST /services/oauth2/token`) is not counted. Every response carries `Sforce-Limit-Info`.
 """
 

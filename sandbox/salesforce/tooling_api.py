@@ -2,7 +2,7 @@
 
 `POST tooling/sobjects/CustomField` adds the field to the schema (describe shows it at once) with
 no access for the integration user: not updateable until a permission set holding a
-FieldPermissions row for it is assigned to that user (CRM-API-NOTES §1.11). `PermissionSet`,
+FieldPermissions row for it is assigned to that user (docs/crm-apis.md §1.11). `PermissionSet`,
 `FieldPermissions` and `PermissionSetAssignment` are accepted as sObject creates.
 """
 

@@ -2,7 +2,7 @@
 
 Stored: text as str, numbers as float (int for `int`), date, aware-UTC datetime at millisecond
 precision, bool. On the wire: numbers as JSON numbers, dates `YYYY-MM-DD`, datetimes
-`YYYY-MM-DDThh:mm:ss.000+0000` (CRM-API-NOTES §1.1).
+`YYYY-MM-DDThh:mm:ss.000+0000` (docs/crm-apis.md §1.1).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ The rules (README "Targets" has a worked example):
 - The start is the baseline (0 when there is none), except for period totals (count, sum,
   distinct_count) that should grow: they restart at 0 every period, so they count from 0 and
   their baseline only sets the target. "+15 % over last quarter's 500,000" at 412,000 is
-  412,000 of 575,000, 72 % (DESIGN.md's example), not −117 %; and progress can then be held
+  412,000 of 575,000, 72 % (the README's "Targets" example; docs/decisions.md D1), not −117 %; and progress can then be held
   against the elapsed share for the status. A period total that should fall (fewer lost
   deals) counts from its baseline.
 - score = progress clamped to [0, 1]; expected = the elapsed share of the period.

@@ -6,7 +6,7 @@ For each size, the sandbox runs in a process of its own (`python -m sandbox.sale
 so its memory is not counted. A fresh okrsync process then pulls `deals` and `calls` into an empty
 SQLite store with `syncer.pull.pull_stream`, once over REST (bulk_threshold out of reach) and once
 over Bulk API 2.0 (the default threshold, 50,000), and writes 5,000 changed values back. Reported:
-API calls made against the minimum (CRM-API-NOTES §7.1: ⌈n/2000⌉ REST pages; 1 create + 1 poll +
+API calls made against the minimum (docs/crm-apis.md §7.1: ⌈n/2000⌉ REST pages; 1 create + 1 poll +
 ⌈n/50000⌉ result sets per Bulk job; ⌈K/200⌉ sObject Collections calls), records per second, and the
 okrsync process's peak RSS (VmHWM), at two sizes to show whether memory grows with the row count.
 Results go to tests/benchmarks/results/salesforce.json and stdout. Numbers only; nothing asserts.
@@ -30,9 +30,9 @@ from typing import Any
 
 RESULTS = Path(__file__).with_name("results") / "salesforce.json"
 ROOT = Path(__file__).parents[2]
-REST_PAGE = 2_000  # CRM-API-NOTES §1.1
+REST_PAGE = 2_000  # docs/crm-apis.md §1.1
 BULK_SET = 50_000  # connectors.salesforce.bulk.RESULT_SET_ROWS
-COLLECTION = 200  # CRM-API-NOTES §1.4
+COLLECTION = 200  # docs/crm-apis.md §1.4
 WRITES = 5_000
 NO_BULK = 1_000_000_000
 
@@ -147,7 +147,7 @@ def run_child(config: dict[str, Any], *, write: bool) -> dict[str, Any]:
 
 
 def minimum_calls(records: int, mode: str, *, first: bool) -> int:
-    """CRM-API-NOTES §7.1: 1 describe (+1 token for the first stream), then REST pages, or create +
+    """docs/crm-apis.md §7.1: 1 describe (+1 token for the first stream), then REST pages, or create +
     one poll + result sets of one Bulk job."""
     fixed = 2 if first else 1
     if mode == "rest":

@@ -30,7 +30,7 @@ from tests.integration.test_hubspot_cycle import (
 
 pytestmark = pytest.mark.integration
 # Eight owner-grouped key results: 8 × (12 active reps + the total) = 104 keyed records, so the
-# first batch upsert carries the API's maximum of 100 inputs (CRM-API-NOTES §3.3).
+# first batch upsert carries the API's maximum of 100 inputs (docs/crm-apis.md §3.3).
 MANY = "objectives:\n  - key: load\n    period: current_quarter\n    key_results:\n" + "".join(
     f"      - key: calls-{n}\n        metric: {{kind: count, stream: calls, date: occurred_at}}\n"
     f"        target: {100 * n}\n        group_by: owner\n"

@@ -1,7 +1,7 @@
 """Clients of the sandbox the way the connector builds them: requests over TLS, simple-salesforce.
 
 Sessions do not trust the environment: REQUESTS_CA_BUNDLE would otherwise override the sandbox's
-CA bundle (DESIGN.md, "Talking to CRMs").
+CA bundle (docs/architecture.md, "Talking to CRMs").
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The sandbox's Bulk API 2.0 query jobs (CRM-API-NOTES §1.3): lifecycle, CSV result sets, refusals."""
+"""The sandbox's Bulk API 2.0 query jobs (docs/crm-apis.md §1.3): lifecycle, CSV result sets, refusals."""
 
 from __future__ import annotations
 

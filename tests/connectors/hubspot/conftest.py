@@ -39,7 +39,7 @@ PIPELINES = [
 
 
 def hs_deal(record_id: int, modified: datetime, **props: Any) -> dict[str, Any]:
-    """A deal as list/search return it (CRM-API-NOTES §3.1); every value a string."""
+    """A deal as list/search return it (docs/crm-apis.md §3.1); every value a string."""
     properties = {
         "hs_object_id": str(record_id),
         "amount": "1000",

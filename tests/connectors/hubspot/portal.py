@@ -1,5 +1,5 @@
 """A tiny fake HubSpot portal on 127.0.0.1 for connector unit tests (hubspot-api-client uses
-urllib3, so `responses` cannot stand in; STYLE.md "Tests").
+urllib3, so `responses` cannot stand in; docs/architecture.md "Tests").
 
 Serves list, search (filters, one ascending sort, the 10,000-result cap as a 400), pipelines,
 owners, batch update/upsert (207 for inputs in `failing`), the OAuth token endpoint, and answers

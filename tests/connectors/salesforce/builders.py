@@ -1,4 +1,4 @@
-"""Salesforce JSON shapes for `responses` tests, each with overrides (CRM-API-NOTES §1.1, §1.4, §1.7)."""
+"""Salesforce JSON shapes for `responses` tests, each with overrides (docs/crm-apis.md §1.1, §1.4, §1.7)."""
 
 from __future__ import annotations
 

@@ -45,7 +45,7 @@ THRESHOLD = 2_000  # the lowest bulk_threshold the config allows
 
 
 def job(state: str, **extra: Any) -> dict[str, Any]:
-    """A Bulk 2.0 job body (CRM-API-NOTES §1.3 "Job JSON")."""
+    """A Bulk 2.0 job body (docs/crm-apis.md §1.3 "Job JSON")."""
     return {"id": JOB_ID, "operation": "queryAll", "object": "Task", "state": state, **extra}
 
 

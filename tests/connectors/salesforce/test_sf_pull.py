@@ -36,7 +36,7 @@ def test_pull_follows_next_records_url_page_by_page(
     assert [[r.id for r in page.records] for page in pages] == [["006A"], ["006B"]]
     assert pages[0].cursor == Cursor(datetime(2026, 10, 1, 9, tzinfo=UTC), "006A")
     assert pages[1].cursor == Cursor(UNTIL.replace(microsecond=0))  # the window is read to its end
-    # the API minimum: one token, one describe, one call per 2,000-row page (CRM-API-NOTES §7.1)
+    # the API minimum: one token, one describe, one call per 2,000-row page (docs/crm-apis.md §7.1)
     assert [url_of(c) for c in org.calls] == [
         f"{HOST}/services/oauth2/token",
         f"{API}/sobjects/Opportunity/describe/",

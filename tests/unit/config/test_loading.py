@@ -19,7 +19,7 @@ ENV = {
     "PGPASS": "pg-secret-5e5e",
 }
 
-# DESIGN.md's example, with HubSpot's `auth: {method: private_app, ...}`.
+# The README's example, with HubSpot's `auth: {method: private_app, ...}`.
 FULL = """\
 version: 1
 store: sqlite:///okrsync.db

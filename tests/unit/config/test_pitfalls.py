@@ -74,7 +74,7 @@ def test_probable_mistakes_are_warned(tmp_path: Path, key_result: str, warning: 
 @pytest.mark.parametrize(
     "key_result",
     [
-        # DESIGN's own example: +15 % of last quarter's total, split evenly. Not a mistake.
+        # The README's own example: +15 % of last quarter's total, split evenly. Not a mistake.
         "- key: kr\n  " + REVENUE + "  baseline: previous_period\n  target: '+15%'\n"
         "  group_by: owner\n  owner_targets: even\n",
         "- key: kr\n  "

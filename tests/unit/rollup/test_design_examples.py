@@ -1,4 +1,4 @@
-"""DESIGN.md's OKRs end to end over a small org, with every number worked out by hand.
+"""The README's example OKRs end to end over a small org, with every number worked out by hand.
 
 The clock: 2026-12-16 12:00 in New York. The fiscal year starts in February, so the current
 quarter is 2026-11-01..2027-01-31 and the previous one 2026-08-01..2026-10-31. From local

@@ -1,6 +1,6 @@
 """Property: the SQL rollup agrees with a plain-Python reference on random data.
 
-The reference below is written from the definitions (DESIGN.md, the module docstrings of
+The reference below is written from the definitions (README "Configuration reference", the module docstrings of
 syncer.rollup), not from the SQL: records in scope by local date, filters with their typed
 attribute views and `not` semantics, owner/team/region/attribute groups and their universes.
 """
