@@ -5,15 +5,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Literal, Protocol
+from datetime import datetime, timedelta
+from typing import Literal, Protocol, TypeVar
 
-from syncer.errors import BadRecordError
+from syncer.errors import BadRecordError, RejectedRequestError
 from syncer.records import Owner, Record, StreamName
 
 FieldValue = str | float | int | bool | None
+S = TypeVar("S")
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,11 +27,16 @@ class Cursor:
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    """One page of a pull; `cursor` is safe to persist once `records` are stored."""
+    """One page of a pull; `cursor` is safe to persist once `records` are stored.
+
+    `last`: the connector knows no page follows (the engine then moves the cursor to the window's
+    end with this page; otherwise with an empty page after the last one).
+    """
 
     records: Sequence[Record]
     rejected: Sequence[BadRecordError]
     cursor: Cursor | None
+    last: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +162,9 @@ class SourceIdentity:
 
 class Connector(Protocol):
     source: str  # the source's name in the YAML
+    # The finest instant the CRM's modified-time filter takes (SOQL: whole seconds): the engine cuts
+    # a pull's upper bound, and so the cursor it leaves, to a multiple of it.
+    cursor_resolution: timedelta
 
     def identity(self) -> SourceIdentity:
         """The org behind this source; fetched once per connector (one run) and cached."""
@@ -194,3 +203,13 @@ class Connector(Protocol):
     def usage(self) -> ApiUsage: ...
 
     def close(self) -> None: ...
+
+
+def stream_config(streams: Mapping[StreamName, S], stream: StreamName, *, source: str) -> S:
+    """The YAML's settings of `stream`; RejectedRequestError (this stream fails) when it has none."""
+    config = streams.get(stream)
+    if config is None:
+        raise RejectedRequestError(
+            f"stream `{stream}` is not configured; add it under streams:", source=source
+        )
+    return config

@@ -17,9 +17,9 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from syncer.config.models import AvgMetric, KeyResult, Settings, SumMetric
-from syncer.rollup.values import KeyResultValue
 from syncer.staleness import reading_sources
 from syncer.store import identities
+from syncer.values import KeyResultValue
 
 MONEY_FIELD = "amount"
 

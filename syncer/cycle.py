@@ -12,18 +12,21 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
+from sqlalchemy.orm import Session
+
 from syncer import admission, currencies, drift, outcomes, staleness
 from syncer.config.models import Settings
 from syncer.contract import Connector
-from syncer.errors import CrmError, OrgMismatchError
+from syncer.errors import CrmError, OkrsyncError, OrgMismatchError
 from syncer.failures import describe_error
 from syncer.interruption import StopRequest
-from syncer.pull import SourceResult, pull_source
+from syncer.pull import SourceResult, pull_bound, pull_source
 from syncer.rollup import ROLLUP_CONNECTIONS, compute_key_results
-from syncer.rollup.values import KeyResultValue
 from syncer.staleness import StaleKeyResult
 from syncer.store import identities, lease, runs, snapshots, zones
 from syncer.store.database import Store
+from syncer.store.transaction import transaction
+from syncer.values import KeyResultValue
 from syncer.writeback import PushResult
 
 log = logging.getLogger(__name__)
@@ -35,7 +38,7 @@ EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_REJECTED = 0, 1, 2, 3
 
 
 @dataclass
-class CycleReport:
+class CycleResult:
     run_id: int
     started_at: datetime
     pulls: list[SourceResult] = field(default_factory=list)
@@ -91,7 +94,7 @@ def run_cycle(
     *,
     clock: Callable[[], datetime],
     options: CycleOptions = CycleOptions(),
-) -> CycleReport:
+) -> CycleResult:
     """Run one cycle and record it in the runs table; CRM failures are reported, not raised.
 
     Holds the store's cycle lease throughout: raises LeaseHeldError, touching nothing, when
@@ -110,15 +113,11 @@ def _run_leased(
     *,
     clock: Callable[[], datetime],
     options: CycleOptions,
-) -> CycleReport:
+) -> CycleResult:
     names = [n for n in settings.sources if options.sources is None or n in options.sources]
-    # Whole seconds: SOQL datetime literals carry no fraction, so a pull's upper bound and the
-    # cursor it leaves must be the same second-aligned instant.
-    started = clock().replace(microsecond=0)
-    with store.sessions.begin() as session:
-        runs.close_abandoned(session, now=started)  # we hold the lease: no other run is alive
-        run_id = runs.start(session, names, now=started)
-    report = CycleReport(run_id=run_id, started_at=started, sources=names)
+    started = clock()
+    run_id = transaction(store, lambda session: _start(session, names, started))
+    report = CycleResult(run_id=run_id, started_at=started, sources=names)
     log.info("cycle started", extra={"run_id": run_id, "sources": ",".join(names)})
     connectors: dict[str, Connector] = {}
     try:
@@ -137,7 +136,12 @@ def _run_leased(
         raise
     except CrmError as exc:
         report.errors.append(str(exc))
-    except Exception as exc:  # a store fault, a bug, a bad value: the run failed, and says why
+    except OkrsyncError as exc:  # a store fault (StoreError) and the other expected failures
+        outcomes.note_failure(report, exc)
+    except Exception as exc:
+        # Deliberately broad, the run-recording guard: a bug or a bad value in any phase must still
+        # leave the run `failed` with its error, never `running` or `ok` (README, "Commands": every
+        # run is recorded as what happened).
         outcomes.note_failure(report, exc)
     except BaseException as exc:  # Ctrl-C, SIGTERM: record it, then let it stop the process
         report.interrupted = describe_error(exc)
@@ -152,7 +156,7 @@ def _run_phases(
     settings: Settings,
     store: Store,
     connectors: Mapping[str, Connector],
-    report: CycleReport,
+    report: CycleResult,
     options: CycleOptions,
     clock: Callable[[], datetime],
 ) -> None:
@@ -168,7 +172,7 @@ def _run_phases(
                     store,
                     connector,
                     streams,
-                    until=report.started_at,
+                    until=pull_bound(report.started_at, connectors.values()),  # Connector.cursor_resolution
                     full=options.full or full,
                     rules=admission.rules_from(settings),
                     checkpoint=checkpoint,
@@ -181,19 +185,12 @@ def _run_phases(
                 report.errors.append(str(exc))
     if "rollup" in options.phases or "push" in options.phases:
         report.phase = "rollup"
-        with store.sessions.begin() as session:
-            # Pulls are committed: the rollup may read the streams on several connections.
-            report.values = compute_key_results(
-                session, settings, now=clock(), connections=ROLLUP_CONNECTIONS
-            )
-            # Unknown is not zero: a key result over data that did not arrive is neither kept nor written.
-            report.stale = staleness.load_stale(session, settings)
-            report.values = staleness.without_stale(report.values, report.stale)
-            # Money carries its sources' home currency; a key result mixing currencies is not written.
-            report.values, mixed = currencies.with_currencies(session, settings, report.values)
-            report.errors += mixed
-            if "rollup" in options.phases:
-                snapshots.save_snapshot(session, report.run_id, report.values)
+        now, save = clock(), "rollup" in options.phases
+        rolled = transaction(
+            store, lambda session: _roll_up(session, settings, report.run_id, now, save=save)
+        )
+        report.values, report.stale, mixed = rolled
+        report.errors += mixed
     if "push" in options.phases:
         report.phase = "push"
         for name, connector in connectors.items():
@@ -218,7 +215,7 @@ def _run_phases(
                 report.errors.append(str(exc))
 
 
-def _finish(store: Store, report: CycleReport, now: datetime) -> None:
+def _finish(store: Store, report: CycleResult, now: datetime) -> None:
     counts = runs.RunCounts(
         status=report.status,
         pulled=sum(s.changed for p in report.pulls for s in p.streams),
@@ -247,12 +244,35 @@ def _finish(store: Store, report: CycleReport, now: datetime) -> None:
             "stale": [f"{s.key}: {s.explanation}" for s in report.stale],
         },
     )
-    with store.sessions.begin() as session:
-        runs.finish(session, report.run_id, counts, now=now)
+    transaction(store, lambda session: runs.finish(session, report.run_id, counts, now=now))
     _log_finished(report, counts, now)
 
 
-def _log_finished(report: CycleReport, counts: runs.RunCounts, now: datetime) -> None:
+def _start(session: Session, names: list[str], started: datetime) -> int:
+    """Close the runs left `running` and open this one. Run again after a commit whose answer was
+    lost, the first attempt's row is closed as abandoned, so no row stays `running`."""
+    runs.close_abandoned(session, now=started)  # we hold the lease: no other run is alive
+    return runs.start(session, names, now=started)
+
+
+def _roll_up(
+    session: Session, settings: Settings, run_id: int, now: datetime, *, save: bool
+) -> tuple[list[KeyResultValue], list[StaleKeyResult], list[str]]:
+    """Values, stale key results and mixed-currency errors, with the run's snapshot when `save`.
+    Reads and writes only the store, so a retried transaction computes the same again."""
+    # Pulls are committed: the rollup may read the streams on several connections.
+    values = compute_key_results(session, settings, now=now, connections=ROLLUP_CONNECTIONS)
+    # Unknown is not zero: a key result over data that did not arrive is neither kept nor written.
+    stale = staleness.load_stale(session, settings)
+    values = staleness.without_stale(values, stale)
+    # Money carries its sources' home currency; a key result mixing currencies is not written.
+    values, mixed = currencies.with_currencies(session, settings, values)
+    if save:
+        snapshots.save_snapshot(session, run_id, values)
+    return values, stale, mixed
+
+
+def _log_finished(report: CycleResult, counts: runs.RunCounts, now: datetime) -> None:
     for pulled in report.pulls:
         for stream in pulled.streams:
             log.info(

@@ -29,8 +29,9 @@ from sqlalchemy.orm import Session
 from syncer.config.models import Settings, Verify
 from syncer.contract import Connector, FieldValue, RecordRef, StoredValues, WriteItem
 from syncer.errors import RejectedRequestError
-from syncer.rollup.values import KeyResultValue
 from syncer.store import verifications
+from syncer.store.transaction import transaction
+from syncer.values import KeyResultValue
 from syncer.writeback import PushResult, iter_wanted, plan_writes, push
 
 log = logging.getLogger(__name__)
@@ -104,8 +105,9 @@ def diff_source(
     sessions: Any, settings: Settings, connector: Connector, values: Sequence[KeyResultValue]
 ) -> list[FieldDiff]:
     """Every written field of one source whose CRM value differs from `values`: reads, never writes."""
-    with sessions() as session:
-        wanted = wanted_by_object(session, settings, connector.source, values)
+    wanted = transaction(
+        sessions, lambda session: wanted_by_object(session, settings, connector.source, values)
+    )
     diffs: list[FieldDiff] = []
     for obj, records in wanted.items():
         stored = read_back(connector, obj, records)
@@ -205,10 +207,14 @@ def plan_source(
 ) -> SourcePlan:
     """The writes one source needs: the ledger's changes plus, for objects due, what drifted."""
     source = connector.source
-    with sessions() as session:
-        planned = plan_writes(session, settings, source, values)
-        wanted = wanted_by_object(session, settings, source, values)
-        last = verifications.last_verified(session, source)
+    planned, wanted, last = transaction(  # reads only: a rerun reads the same
+        sessions,
+        lambda session: (
+            plan_writes(session, settings, source, values),
+            wanted_by_object(session, settings, source, values),
+            verifications.last_verified(session, source),
+        ),
+    )
     if force:  # re-send everything: after a sandbox refresh or a restore
         return SourcePlan([w.item for records in wanted.values() for w in records], 0, ())
     due = tuple(
@@ -251,13 +257,16 @@ def push_source(
     plan = plan_source(sessions, settings, connector, values, now=now, force=force)
     result = push(sessions, connector, plan.items, now=now, checkpoint=checkpoint) if plan.items else None
     if plan.verified:
-        with sessions.begin() as session:
-            for obj in plan.verified:
-                verifications.record_verified(session, connector.source, obj, now=now)
+        transaction(sessions, lambda session: _record_verified(session, connector.source, plan.verified, now))
     if result is None and not plan.problems:
         return None
     result = result or PushResult(connector.source, 0, 0, 0, [])
     return replace(result, repaired_fields=plan.repaired, errors=[*plan.problems, *result.errors])
+
+
+def _record_verified(session: Session, source: str, objects: Sequence[str], now: datetime) -> None:
+    for obj in objects:  # keyed by source and object: recording twice leaves the same rows
+        verifications.record_verified(session, source, obj, now=now)
 
 
 def _repairs(

@@ -9,8 +9,12 @@ OkrsyncError
 │   └── RejectedRequestError always fails as sent          → fail this stream, go on
 ├── BadRecordError          a record cannot be mapped      → count, log, skip
 └── StoreError              database failure → exit 1, one line; LeaseHeldError: another worker has this cycle
-    ├── StoreUnavailableError cannot connect, connection lost, disk full, read-only
+    ├── StoreUnavailableError cannot connect, disk full, read-only
+    │   └── StoreConnectionLostError the connection dropped mid-transaction → transaction retried
+    ├── StoreConflictError  serialization failure, deadlock, SQLite locked → transaction retried
+    ├── StoreDataError      a value or row the store refuses  → the record is quarantined
     └── StoreSchemaError    the schema is older, newer or of unknown version
+    (TransientStoreError is the base of the two retried kinds)
 
 Messages never carry tokens, headers, query strings or record bodies.
 """
@@ -129,6 +133,27 @@ class LeaseHeldError(StoreError):
 
 class StoreUnavailableError(StoreError):
     """The store cannot be reached or written: no connection, connection lost, disk full, read-only."""
+
+
+class TransientStoreError(StoreError):
+    """A store failure that the same transaction, run again from its start, may not meet."""
+
+
+class StoreConnectionLostError(StoreUnavailableError, TransientStoreError):
+    """The connection dropped (server restart, terminated backend): the transaction was rolled back."""
+
+
+class StoreConflictError(TransientStoreError):
+    """The database aborted the transaction to keep others consistent (serialization failure,
+    deadlock) or could not lock it in time (SQLite `database is locked`)."""
+
+
+class StoreDataError(StoreError):
+    """The store refuses a value or row as sent (out of range, too long, a broken constraint)."""
+
+    def __init__(self, message: str, *, driver_error: str) -> None:
+        super().__init__(message)
+        self.driver_error = driver_error  # the driver's exception class name, e.g. NumericValueOutOfRange
 
 
 class StoreSchemaError(StoreError):

@@ -18,7 +18,7 @@ from syncer.cycle import EXIT_CONFIG, EXIT_OK
 from syncer.errors import OrgMismatchError, StoreError
 from syncer.store import identities
 from syncer.store.database import open_store
-from syncer.terminal import print_error
+from syncer.views.terminal import print_error
 
 
 def identity_findings(name: str, connector: Connector, store_url: str) -> list[Finding]:

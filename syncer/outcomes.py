@@ -17,12 +17,12 @@ from syncer.errors import StoreError
 from syncer.failures import describe_error
 
 if TYPE_CHECKING:
-    from syncer.cycle import CycleReport
+    from syncer.cycle import CycleResult
 
 log = logging.getLogger(__name__)
 
 
-def note_failure(report: CycleReport, exc: Exception) -> None:
+def note_failure(report: CycleResult, exc: Exception) -> None:
     """Record an unexpected exception as the cycle's failure, naming the phase it stopped."""
     error = f"{report.phase} failed: {describe_error(exc)}"
     report.errors.append(error)
@@ -30,7 +30,7 @@ def note_failure(report: CycleReport, exc: Exception) -> None:
     log.debug("cycle failure traceback", exc_info=exc)  # --log-level DEBUG shows where
 
 
-def close_connectors(connectors: Mapping[str, Connector], report: CycleReport) -> None:
+def close_connectors(connectors: Mapping[str, Connector], report: CycleResult) -> None:
     """Add each connector's API usage to the report and close it; a failing one fails the run."""
     for name, connector in connectors.items():
         try:
@@ -39,14 +39,17 @@ def close_connectors(connectors: Mapping[str, Connector], report: CycleReport) -
             report.retries += usage.retries
             connector.close()
         except Exception as exc:
+            # Part of the cycle's run-recording guard, so deliberately broad: this runs before the
+            # run's end is recorded, and whatever a connector's close raises must fail the run,
+            # not skip the record and leave the run `running`.
             report.errors.append(f"closing {name} failed: {describe_error(exc)}")
 
 
-def record_end(finish: Callable[[], None], report: CycleReport) -> None:
+def record_end(finish: Callable[[], None], report: CycleResult) -> None:
     """Run `finish` (which writes the run's end); raise StoreError in one line when it fails."""
     try:
         finish()
-    except Exception as exc:
+    except (StoreError, LookupError) as exc:  # the store failed, or lost the run's row
         cause = f" (the cycle had failed: {report.errors[0]})" if report.errors else ""
         message = (
             f"run {report.run_id} could not be recorded as {report.status}: {describe_error(exc)}{cause}"

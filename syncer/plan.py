@@ -27,7 +27,7 @@ from syncer.config.models import Settings
 from syncer.contract import Connector, FieldValue
 from syncer.cycle import EXIT_FAILED, EXIT_OK, CycleOptions, run_cycle
 from syncer.store.database import Store, open_store
-from syncer.terminal import plain
+from syncer.views.terminal import plain
 
 EXIT_CHANGES = 4  # `okrsync plan`: a run would change something in a CRM
 

@@ -8,22 +8,24 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from syncer import admission
 from syncer.admission import DEFAULT_RULES, Rules
-from syncer.contract import Connector, Page
-from syncer.errors import QuotaExhaustedError, RejectedRequestError
+from syncer.contract import Connector, Cursor, Page
+from syncer.errors import QuotaExhaustedError, RejectedRequestError, StoreDataError
 from syncer.failures import describe_error
-from syncer.records import Record, StreamName
+from syncer.records import Owner, Record, StreamName
 from syncer.staleness import record_stream_status
 from syncer.store import cursors, quarantine, upserts
 from syncer.store.database import Store
 from syncer.store.quarantine import Rejection
+from syncer.store.transaction import store_error, transaction
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +73,7 @@ def store_page(
     records, rejections = checked.records, checked.rejections
     try:
         changed = _commit_page(store, source, stream, page, records, rejections, full=full)
-    except DataError:  # a value the checks let through and the store refuses: find it
+    except StoreDataError:  # a value the checks let through and the store refuses: find it
         records, refused = _storable(store, stream, records, full=full)
         rejections = rejections + refused
         changed = _commit_page(store, source, stream, page, records, rejections, full=full)
@@ -88,13 +90,15 @@ def _commit_page(
     *,
     full: bool,
 ) -> int:
-    with store.sessions.begin() as session:
+    def work(session: Session) -> int:  # rows and cursor: running it twice leaves the same rows
         changed = upserts.upsert_records(session, stream, records, replace_equal=full)
         quarantine.release(session, source, stream, records)
         quarantine.keep(session, rejections, now=datetime.now(UTC))
         if page.cursor is not None:
             cursors.advance(session, source, stream, admission.fit_cursor(page.cursor))
-    return changed
+        return changed
+
+    return transaction(store, work)
 
 
 def _storable(
@@ -108,11 +112,13 @@ def _storable(
             try:
                 upserts.upsert_records(session, stream, [record], replace_equal=full)
                 kept.append(record)
-            except DataError as exc:
-                reason = f"the store refused the record ({type(exc.orig).__name__})"
+            except StoreDataError as exc:
+                reason = f"the store refused the record ({exc.driver_error})"
                 refused.append(
                     Rejection(record.source, stream, record.id, None, None, reason, record.modified_at)
                 )
+            except SQLAlchemyError as exc:
+                raise store_error(store, exc) from exc
             finally:
                 session.rollback()
     return kept, refused
@@ -123,11 +129,17 @@ def pull_owners(store: Store, connector: Connector) -> int:
     for page in connector.pull_owners():
         owners, rejections = admission.admit_owners(connector.source, page.owners, page.rejected)
         _log_rejections(rejections)
-        with store.sessions.begin() as session:
-            upserts.upsert_owners(session, owners)
-            quarantine.keep(session, rejections, now=datetime.now(UTC))
+        _store_owners(store, owners, rejections)
         total += len(owners)
     return total
+
+
+def _store_owners(store: Store, owners: list[Owner], rejections: list[Rejection]) -> None:
+    def work(session: Session) -> None:  # keyed by id: running it twice leaves the same rows
+        upserts.upsert_owners(session, owners)
+        quarantine.keep(session, rejections, now=datetime.now(UTC))
+
+    transaction(store, work)
 
 
 def pull_stream(
@@ -145,9 +157,8 @@ def pull_stream(
     `checkpoint` is called after each committed page; it raises to stop the pull there.
     """
     result = StreamResult(stream)
-    with store.sessions() as session:
-        since = None if full else cursors.load(session, connector.source, stream)
-    for page in connector.pull(stream, since=since, until=until):
+    since = None if full else transaction(store, lambda s: cursors.load(s, connector.source, stream))
+    for page in pull_window(connector, stream, since=since, until=until):
         stored = store_page(store, connector.source, stream, page, full=full, rules=rules)
         result.changed += stored.changed
         result.received += len(page.records)
@@ -216,3 +227,59 @@ def _log_rejections(rejections: Iterable[Rejection]) -> None:
             "quarantined bad record",
             extra={"source": r.source, "stream": r.stream, "record_id": r.record_id, "error": r.reason},
         )
+
+
+# --- The window rules every connector's pull obeys (the connector reads, the engine bounds) ---
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def floor_instant(instant: datetime, resolution: timedelta) -> datetime:
+    """`instant` cut down to a multiple of `resolution` (e.g. whole seconds for SOQL literals)."""
+    return instant - (instant - EPOCH) % resolution
+
+
+def pull_bound(until: datetime, connectors: Iterable[Connector]) -> datetime:
+    """`until` at the coarsest cursor resolution among `connectors`: one bound for the whole cycle."""
+    coarsest = max((c.cursor_resolution for c in connectors), default=timedelta(microseconds=1))
+    return floor_instant(until, coarsest)
+
+
+def pull_window(
+    connector: Connector, stream: StreamName, *, since: Cursor | None, until: datetime
+) -> Iterator[Page]:
+    """The connector's pages of [since, until) under the shared cursor rules.
+
+    `until` is cut to the connector's `cursor_resolution`; a window already read yields nothing;
+    no page's cursor passes the bound or goes back before the one before it; the window's last
+    page (`Page.last`, else an empty page after the others) leaves the cursor at the bound, so an
+    unchanged CRM reads nothing next time. Each page is handed on as it comes: none waits for the
+    next to be read.
+    """
+    if until.tzinfo is None:
+        raise ValueError("until must be an aware UTC datetime")
+    bound = floor_instant(until, connector.cursor_resolution)
+    if since is not None and since.modified_at >= bound:
+        return  # nothing can be in the window; never move the cursor back
+    final, previous = Cursor(modified_at=bound), since
+    for page in connector.pull(stream, since=since, until=bound):
+        cursor = final if page.last else _kept_cursor(page.cursor, previous, bound)
+        previous = cursor or previous
+        yield replace(page, cursor=cursor)
+        if page.last:
+            return
+    yield Page(records=[], rejected=[], cursor=final, last=True)  # the whole window is read
+
+
+def _kept_cursor(cursor: Cursor | None, previous: Cursor | None, bound: datetime) -> Cursor | None:
+    if cursor is None:
+        return None
+    if cursor.modified_at > bound:
+        return Cursor(modified_at=bound)
+    if previous is not None and _order(cursor) < _order(previous):
+        return previous  # rows re-read by a lookback never move the cursor back
+    return cursor
+
+
+def _order(cursor: Cursor) -> tuple[datetime, str]:
+    return cursor.modified_at, cursor.last_id or ""

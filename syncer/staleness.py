@@ -21,10 +21,12 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from syncer.config.models import Comparison, Filter, FilterValue, KeyResult, RatioMetric, Settings
-from syncer.rollup.values import KeyResultValue
+from syncer.errors import StoreError
 from syncer.store import stream_status
 from syncer.store.database import Store
 from syncer.store.stream_status import StreamState
+from syncer.store.transaction import transaction
+from syncer.values import KeyResultValue
 
 log = logging.getLogger(__name__)
 
@@ -64,14 +66,17 @@ def record_stream_status(
     With `failing` an exception is on its way up: a store that cannot take the record is
     logged, not raised, so the first error is the one reported.
     """
+
+    def work(session: Session) -> None:  # keyed by source and stream: filing twice is filing once
+        for stream, error in errors.items():
+            if error is None:
+                stream_status.mark_completed(session, source, stream, now=now)
+            else:
+                stream_status.mark_failed(session, source, stream, error, now=now)
+
     try:
-        with store.sessions.begin() as session:
-            for stream, error in errors.items():
-                if error is None:
-                    stream_status.mark_completed(session, source, stream, now=now)
-                else:
-                    stream_status.mark_failed(session, source, stream, error, now=now)
-    except Exception as exc:
+        transaction(store, work)
+    except StoreError as exc:
         if not failing:
             raise
         log.error("stream status not recorded", extra={"source": source, "error": type(exc).__name__})

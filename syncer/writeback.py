@@ -20,9 +20,10 @@ from sqlalchemy.orm import Session
 from syncer.config.models import KeyedTarget, OwnerTarget, Settings, WritebackTarget
 from syncer.contract import Connector, FieldValue, WriteItem, WriteResult
 from syncer.rollup import owner_groups
-from syncer.rollup.values import KeyResultValue
 from syncer.store import ledger
 from syncer.store.owners import owners_of
+from syncer.store.transaction import transaction
+from syncer.values import KeyResultValue
 
 log = logging.getLogger(__name__)
 
@@ -176,8 +177,7 @@ def push(
             checkpoint()
         batch = items[start : start + WRITE_BATCH]
         results: list[WriteResult] = connector.write(batch)
-        with session_factory.begin() as session:
-            ledger.record_results(session, connector.source, list(zip(batch, results, strict=True)), now=now)
+        _file_results(session_factory, connector.source, list(zip(batch, results, strict=True)), now=now)
         for item, result in zip(batch, results, strict=True):
             if result.ok:
                 written_records += 1
@@ -195,3 +195,15 @@ def push(
                     },
                 )
     return PushResult(connector.source, written_fields, written_records, failed, errors)
+
+
+def _file_results(
+    session_factory: Any, source: str, filed: list[tuple[WriteItem, WriteResult]], *, now: datetime
+) -> None:
+    """File one batch's results in the ledger; rows are keyed, so filing twice (a retried
+    transaction) leaves the same ledger."""
+
+    def work(session: Session) -> None:
+        ledger.record_results(session, source, filed, now=now)
+
+    transaction(session_factory, work)

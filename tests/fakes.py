@@ -67,6 +67,7 @@ class FakeConnector:
     records: dict[StreamName, list[Record]] = field(default_factory=dict)
     owners: list[Owner] = field(default_factory=list)
     page_size: int = 2
+    cursor_resolution: timedelta = timedelta(seconds=1)
     writes: list[list[WriteItem]] = field(default_factory=list)
     reject: dict[str, str] = field(default_factory=dict)  # target → error code
     calls: int = 0
@@ -97,10 +98,10 @@ class FakeConnector:
             chunk = rows[start : start + self.page_size]
             last = start + self.page_size >= len(rows)
             cursor = Cursor(until) if last else Cursor(chunk[-1].modified_at, chunk[-1].id)
-            yield Page(records=chunk, rejected=[], cursor=cursor)
+            yield Page(records=chunk, rejected=[], cursor=cursor, last=last)
         if not rows:
             self.calls += 1
-            yield Page(records=[], rejected=[], cursor=Cursor(until))
+            yield Page(records=[], rejected=[], cursor=Cursor(until), last=True)
 
     def write(self, items: Sequence[WriteItem]) -> list[WriteResult]:
         self.calls += 1

@@ -11,30 +11,17 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import replace
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from connectors.hubspot import account, checks, mapping, readback, search, write
 from connectors.hubspot.client import RAW, Apis, PortalClient
 from connectors.hubspot.mapping import Pipelines, StreamPlan
+from syncer import contract
 from syncer.config.models import HubSpotSource, KeyedTarget, OwnerTarget
-from syncer.contract import (
-    ApiUsage,
-    Cursor,
-    FieldSpec,
-    FieldValue,
-    Finding,
-    OwnerPage,
-    Page,
-    RecordRef,
-    SourceIdentity,
-    StoredValues,
-    WriteItem,
-    WriteResult,
-)
 from syncer.errors import RejectedRequestError
 from syncer.records import StreamName
+from syncer.retry import send_batches, write_retrying
 
 log = logging.getLogger(__name__)
 
@@ -49,31 +36,34 @@ class HubSpotConnector:
     TransientCrmError (retries exhausted).
     """
 
+    cursor_resolution = timedelta(milliseconds=1)  # hs_lastmodifieddate filters take milliseconds
+
     def __init__(
         self,
         source: str,
         config: HubSpotSource,
         *,
+        zone: tzinfo = UTC,
         writeback: Sequence[OwnerTarget | KeyedTarget] = (),
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
-        zone: tzinfo = UTC,
     ) -> None:
         self.source = source
         self._config = config
         self._zone = zone  # the YAML's `timezone`: closedate's calendar day is read there
         self._writeback = tuple(target for target in writeback if target.source == source)
         self._client = PortalClient(source, config, sleep=sleep, clock=clock)
+        self._sleep = sleep
         self._pipelines: Pipelines | None = None
-        self._identity: SourceIdentity | None = None
+        self._identity: contract.SourceIdentity | None = None
 
-    def identity(self) -> SourceIdentity:
+    def identity(self) -> contract.SourceIdentity:
         """Portal id and company currency (account-info API); read once per connector (one run)."""
         if self._identity is None:
             self._identity = account.read_identity(self._client)
         return self._identity
 
-    def pull_owners(self) -> Iterator[OwnerPage]:
+    def pull_owners(self) -> Iterator[contract.OwnerPage]:
         """Every owner: active ones, then archived ones as inactive (docs/crm-apis.md §3.5)."""
         for archived in (False, True):
 
@@ -88,33 +78,27 @@ class HubSpotConnector:
             for rows in search.iter_list_pages(fetch):
                 yield mapping.to_owner_page(self.source, rows, active=not archived)
 
-    def pull(self, stream: StreamName, *, since: Cursor | None, until: datetime) -> Iterator[Page]:
-        """Pages of records modified in [since, until), oldest first, archived ones as deletes.
+    def pull(
+        self, stream: StreamName, *, since: contract.Cursor | None, until: datetime
+    ) -> Iterator[contract.Page]:
+        """Pages of records modified in [since, until), archived ones as deletes.
 
         The first pull (`since` None) lists every object; later pulls search by
-        hs_lastmodifieddate. The last page's cursor is `until`.
+        hs_lastmodifieddate, oldest first.
         """
-        if until.tzinfo is None:
-            raise ValueError("until must be an aware UTC datetime")
-        if since is not None and since.modified_at >= until:
-            return  # nothing can be in the window; never move the cursor back
         plan = self._plan(stream)
         pipelines = self._stage_metadata()
-        pending: Page | None = None
         for rows, cursor in self._iter_rows(plan, since=since, until=until):
-            if pending is not None:
-                yield pending
-            pending = mapping.to_page(self.source, rows, plan, pipelines=pipelines, cursor=cursor)
+            page = mapping.to_page(self.source, rows, plan, pipelines=pipelines, cursor=cursor)
             log.info(
                 "pulled page",
-                extra={"source": self.source, "stream": stream, "records": len(pending.records)},
+                extra={"source": self.source, "stream": stream, "records": len(page.records)},
             )
-        final = Cursor(modified_at=until)  # the whole window is read
-        yield replace(pending, cursor=final) if pending else Page(records=[], rejected=[], cursor=final)
+            yield page
 
     def _iter_rows(
-        self, plan: StreamPlan, *, since: Cursor | None, until: datetime
-    ) -> Iterator[tuple[list[search.Row], Cursor | None]]:
+        self, plan: StreamPlan, *, since: contract.Cursor | None, until: datetime
+    ) -> Iterator[tuple[list[search.Row], contract.Cursor | None]]:
         """Raw rows page by page: archived ones first (no cursor), then the live ones."""
         start = since.modified_at if since else None
         for rows in search.iter_list_pages(self._list(plan, archived=True)):
@@ -128,7 +112,10 @@ class HubSpotConnector:
         ):
             last = rows[-1]
             modified = mapping.to_instant((last.get("properties") or {}).get(mapping.MODIFIED))
-            yield rows, Cursor(modified_at=modified, last_id=str(last.get("id"))) if modified else None
+            yield (
+                rows,
+                contract.Cursor(modified_at=modified, last_id=str(last.get("id"))) if modified else None,
+            )
 
     def _list(self, plan: StreamPlan, *, archived: bool) -> Callable[[str | None], Any]:
         operation = f"list {'archived ' if archived else ''}{plan.object_type}"
@@ -158,23 +145,27 @@ class HubSpotConnector:
 
         return fetch
 
-    def write(self, items: Sequence[WriteItem]) -> list[WriteResult]:
-        """One result per item, in order; a batch HubSpot refuses as a whole fails its items."""
-        batches, results = write.plan_batches(items)
-        for batch in batches:
-            try:
-                raw = self._client.call(f"batch {batch.action} {batch.object}", _send(batch))
-            except RejectedRequestError as exc:
-                results.update(zip(batch.positions, write.refused_batch(exc, batch), strict=True))
-                continue
-            results.update(zip(batch.positions, write.to_results(raw, batch), strict=True))
-        return [results[i] for i in range(len(items))]
+    def write(self, items: Sequence[contract.WriteItem]) -> list[contract.WriteResult]:
+        """One result per item, in order; a batch HubSpot refuses as a whole fails its items.
+
+        Inputs refused with a retryable category (RATE_LIMITS, LOCKED, …) are sent again in this run.
+        """
+        return write_retrying(self._write_once, items, sleep=self._sleep, source=self.source)
+
+    def _write_once(self, items: Sequence[contract.WriteItem]) -> list[contract.WriteResult]:
+        batches, refused = write.plan_batches(items)
+
+        def send(batch: write.Batch) -> list[contract.WriteResult]:
+            answer = self._client.call(f"batch {batch.action} {batch.object}", _send(batch))
+            return write.to_results(answer, batch)
+
+        return send_batches(len(items), batches, refused, send=send, refuse=write.refused_batch)
 
     def read_fields(
-        self, object_name: str, records: Sequence[RecordRef], fields: Sequence[str]
-    ) -> StoredValues:
+        self, object_name: str, records: Sequence[contract.RecordRef], fields: Sequence[str]
+    ) -> contract.StoredValues:
         """Batch reads of ≤ 100 records (by id, or by the unique property upserted on)."""
-        stored: dict[str, dict[str, FieldValue]] = {}
+        stored: dict[str, dict[str, contract.FieldValue]] = {}
         for batch in readback.plan_reads(object_name, records, fields):
 
             def run(api: Apis, batch: readback.ReadBatch = batch) -> Any:
@@ -182,30 +173,26 @@ class HubSpotConnector:
 
             raw = self._client.call(f"batch read {batch.object}", run)
             stored |= readback.to_stored(raw, batch, fields)
-        return StoredValues(stored, {})  # HubSpot keeps a number as it was sent
+        return contract.StoredValues(stored, {})  # HubSpot keeps a number as it was sent
 
-    def check(self) -> list[Finding]:
+    def check(self) -> list[contract.Finding]:
         """Findings for the pipelines the streams name and every write-back property."""
         return checks.check(self._client, self._config, self._writeback, self._stage_metadata)
 
-    def missing_fields(self, specs: Sequence[FieldSpec]) -> list[FieldSpec]:
+    def missing_fields(self, specs: Sequence[contract.FieldSpec]) -> list[contract.FieldSpec]:
         return checks.missing_fields(self._client, specs)
 
-    def create_fields(self, specs: Sequence[FieldSpec]) -> list[Finding]:
+    def create_fields(self, specs: Sequence[contract.FieldSpec]) -> list[contract.Finding]:
         return checks.create_fields(self._client, specs)
 
-    def usage(self) -> ApiUsage:
+    def usage(self) -> contract.ApiUsage:
         return self._client.usage()
 
     def close(self) -> None:
         self._client.close()
 
     def _plan(self, stream: StreamName) -> StreamPlan:
-        config = self._config.streams.get(stream)
-        if config is None:
-            raise RejectedRequestError(
-                f"stream `{stream}` is not configured; add it under streams:", source=self.source
-            )
+        config = contract.stream_config(self._config.streams, stream, source=self.source)
         pipelines = self._stage_metadata()
         unknown = pipelines.unknown(config.pipelines)
         if unknown:  # resolved to nothing, every deal would be out of scope and stored as deleted

@@ -28,7 +28,7 @@ from syncer.errors import (
     RejectedRequestError,
     TransientCrmError,
 )
-from syncer.retry import crm_calls
+from syncer.retry import crm_calls, reauthenticated
 
 if TYPE_CHECKING:
     from tenacity import RetryCallState
@@ -92,29 +92,20 @@ class PortalClient:
         self._calls = 0
         self._retries = 0
 
+    @reauthenticated
     def call(self, operation: str, request: Callable[[Apis], Any], *, kind: CallKind = "general") -> Any:
         """Run one request and return its JSON body; a second 401 in a row raises AuthExpiredError."""
-        try:
-            return self._attempt(operation, request, kind)
-        except AuthExpiredError:
-            log.info("re-authenticating", extra={"source": self.source, "operation": operation})
-            self._apis, self._retries = None, self._retries + 1
-        try:
-            return self._attempt(operation, request, kind)
-        except AuthExpiredError as exc:
-            raise AuthExpiredError(
-                self._refused(operation), source=self.source, status=exc.status, code=exc.code
-            ) from exc
+        apis = self._connected()
+        return self._send(operation, lambda: request(apis), kind)
+
+    def forget_token(self) -> None:
+        self._apis, self._retries = None, self._retries + 1
 
     def usage(self) -> ApiUsage:
         return ApiUsage(self._calls, self._retries)
 
     def close(self) -> None:
         self._apis = None
-
-    def _attempt(self, operation: str, request: Callable[[Apis], Any], kind: CallKind) -> Any:
-        apis = self._connected()
-        return self._send(operation, lambda: request(apis), kind)
 
     def _send(self, operation: str, request: Callable[[], Any], kind: CallKind) -> Any:
         for attempt in crm_calls(sleep=self._sleep, on_retry=self._count_retry):
@@ -162,7 +153,7 @@ class PortalClient:
             code=exc.code,
         )
 
-    def _refused(self, operation: str) -> str:
+    def refused(self, operation: str) -> str:
         if isinstance(self._config.auth, HubSpotOAuth):
             return f"{operation} failed: HubSpot refused a freshly refreshed token; check the app's scopes"
         return (

@@ -8,7 +8,6 @@ Messages carry the source, operation, status, HubSpot category; never headers, t
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -28,6 +27,7 @@ from syncer.errors import (
     RejectedRequestError,
     TransientCrmError,
 )
+from syncer.retry import failure_text, retry_after_seconds
 
 API_EXCEPTIONS = (
     ObjectsApiException,
@@ -37,7 +37,6 @@ API_EXCEPTIONS = (
     SchemasApiException,
     OAuthApiException,
 )
-MESSAGE_LIMIT = 300
 # 423 Locked (wait ≥ 2 s), 477 migration, 408 timeout: all worth another try (docs/crm-apis.md §3.3).
 TRANSIENT_STATUSES = frozenset({408, 423, 429, 477})
 # Seconds to wait on a 429 without Retry-After, by policy (docs/crm-apis.md §3.7, the Node SDK's values).
@@ -63,7 +62,7 @@ def classify(source: str, status: int, *, body: Any, headers: Mapping[str, str],
             code="DAILY",
         )
     if status in TRANSIENT_STATUSES or status >= 500:
-        wait = retry_after_seconds(headers)
+        wait = retry_after_seconds(headers, millis_from=RETRY_AFTER_MS_THRESHOLD)
         if wait is None and status == 429:
             wait = POLICY_WAIT_SECONDS.get(_text(fields.get("policyName")) or "", 1.0)
         if wait is None and status == 423:
@@ -71,26 +70,6 @@ def classify(source: str, status: int, *, body: Any, headers: Mapping[str, str],
         code = _text(fields.get("policyName")) or category
         return TransientCrmError(text, source=source, status=status, code=code, retry_after=wait)
     return RejectedRequestError(text, source=source, status=status, code=category)
-
-
-def failure_text(operation: str, message: str | None) -> str:
-    """'search deals failed: <message>', the message flattened and cut short."""
-    flat = re.sub(r"\s+", " ", message or "").strip()
-    if len(flat) > MESSAGE_LIMIT:
-        flat = flat[: MESSAGE_LIMIT - 1] + "…"
-    return f"{operation} failed" + (f": {flat}" if flat else "")
-
-
-def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
-    """Seconds from Retry-After; a large value is read as milliseconds (docs/crm-apis.md §3.7)."""
-    value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
-    try:
-        seconds = max(float(value), 0.0) if value is not None else None
-    except ValueError:
-        return None  # an HTTP date: the exponential backoff is close enough
-    if seconds is not None and seconds >= RETRY_AFTER_MS_THRESHOLD:
-        return seconds / 1000.0
-    return seconds
 
 
 def parse_body(raw: object) -> Any:

@@ -41,9 +41,11 @@ from syncer.contract import (
     StoredValues,
     WriteItem,
     WriteResult,
+    stream_config,
 )
 from syncer.errors import RejectedRequestError
 from syncer.records import StreamName
+from syncer.retry import send_batches, write_retrying
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +61,8 @@ class SalesforceConnector:
     AuthExpiredError (a second 401), QuotaExhaustedError, RejectedRequestError, TransientCrmError
     (retries exhausted).
     """
+
+    cursor_resolution = timedelta(seconds=1)  # SOQL datetime literals carry no fraction
 
     def __init__(
         self,
@@ -91,34 +95,24 @@ class SalesforceConnector:
     def pull(self, stream: StreamName, *, since: Cursor | None, until: datetime) -> Iterator[Page]:
         """Pages of records modified in [since, until), oldest first, deletes included.
 
-        The last page's cursor is `until` (to the whole second), so an unchanged org reads nothing
-        next cycle. A window of more than `bulk_threshold` rows is read by one Bulk API 2.0 job,
-        whose pages come in no order and carry no cursor until the last.
+        A window of more than `bulk_threshold` rows is read by one Bulk API 2.0 job, whose pages
+        come in no order and carry no cursor.
         """
-        if until.tzinfo is None:
-            raise ValueError("until must be an aware UTC datetime")
-        bound = soql.whole_second(until)
-        if since is not None and since.modified_at >= bound:
-            return  # nothing can be in the window; never move the cursor back
         plan = self._plan(stream)
         if plan.money is not None:
             self._org()  # the rates, read before the pull (once per run)
         start = soql.with_lookback(since, timedelta(seconds=self._config.lookback_seconds))
-        query = soql.pull_query(plan, since=start, until=bound)
+        query = soql.pull_query(plan, since=start, until=until)
         total, raw_pages = self._client.open_query(query, include_deleted=True)
         if total > self._config.bulk_threshold:
             # The first page's totalSize is the window's COUNT() (§1.1), so choosing costs no extra
             # call; that page is dropped: the job reads the same window without ORDER BY (§1.3, §7.1).
-            yield from self._pull_bulk(stream, plan, start=start, until=bound)
+            yield from self._pull_bulk(stream, plan, start=start, until=until)
             return
         cursor = since
         for raw in raw_pages:
             rows = [row for row in raw.rows if mapping.is_unread(row, plan.row_map, start)]
-            page = self._to_page(stream, plan, rows, start=cursor)
-            if raw.next_url is None:  # the whole window is read
-                page = replace(page, cursor=Cursor(modified_at=bound))
-            elif cursor is not None and page.cursor is not None and _before(page.cursor, cursor):
-                page = replace(page, cursor=cursor)  # rows of the overlap never move the cursor back
+            page = replace(self._to_page(stream, plan, rows, start=cursor), last=raw.next_url is None)
             cursor = page.cursor
             self._log_page(stream, page)
             yield page
@@ -138,7 +132,6 @@ class SalesforceConnector:
             soql.bulk_query(plan, since=start, until=until),
             description=self._describe(plan.object),
             to_page=to_page,
-            final=Cursor(modified_at=until),
             sleep=self._sleep,
         )
         for page in pages:
@@ -195,30 +188,17 @@ class SalesforceConnector:
     def write(self, items: Sequence[WriteItem]) -> list[WriteResult]:
         """One result per item, in order; a batch Salesforce refuses as a whole fails its items.
 
-        Records refused with a retryable code (UNABLE_TO_LOCK_ROW, …) are sent again, alone, after
-        a backoff; the others keep their error and wait for the next cycle.
+        Records refused with a retryable code (UNABLE_TO_LOCK_ROW, …) are sent again in this run.
         """
-        results = self._write_once(items)
-        for wait in write.RETRY_WAITS_SECONDS:
-            again = [i for i, result in enumerate(results) if result.retryable]
-            if not again:
-                break
-            log.info("retrying writes", extra={"source": self.source, "records": len(again), "wait": wait})
-            self._sleep(wait)
-            for i, result in zip(again, self._write_once([items[i] for i in again]), strict=True):
-                results[i] = result
-        return results
+        return write_retrying(self._write_once, items, sleep=self._sleep, source=self.source)
 
     def _write_once(self, items: Sequence[WriteItem]) -> list[WriteResult]:
-        batches, results = write.plan_batches(items)
-        for batch in batches:
-            try:
-                raw = self._client.call(f"write {batch.path}", batch.request())
-            except RejectedRequestError as exc:
-                results.update(zip(batch.positions, write.refused_batch(exc, batch), strict=True))
-                continue
-            results.update(zip(batch.positions, write.to_results(raw, batch, items), strict=True))
-        return [results[i] for i in range(len(items))]
+        batches, refused = write.plan_batches(items)
+
+        def send(batch: write.Batch) -> list[WriteResult]:
+            return write.to_results(self._client.call(f"write {batch.path}", batch.request()), batch, items)
+
+        return send_batches(len(items), batches, refused, send=send, refuse=write.refused_batch)
 
     def read_fields(
         self, object_name: str, records: Sequence[RecordRef], fields: Sequence[str]
@@ -319,11 +299,7 @@ class SalesforceConnector:
         self._client.close()
 
     def _plan(self, stream: StreamName) -> soql.QueryPlan:
-        config = self._config.streams.get(stream)
-        if config is None:
-            raise RejectedRequestError(
-                f"stream `{stream}` is not configured; add it under streams:", source=self.source
-            )
+        config = stream_config(self._config.streams, stream, source=self.source)
         if config.where is not None:  # refuse a bad condition before any call
             soql.check_where(config.where, source=self.source, stream=stream)
         plan = soql.plan_stream(
@@ -362,7 +338,3 @@ class SalesforceConnector:
         except RejectedRequestError as exc:
             findings.append(checks.describe_finding(object_name, exc))
             return None
-
-
-def _before(cursor: Cursor, other: Cursor) -> bool:
-    return (cursor.modified_at, cursor.last_id or "") < (other.modified_at, other.last_id or "")

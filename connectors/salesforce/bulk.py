@@ -21,7 +21,7 @@ from simple_salesforce.api import Salesforce
 
 from connectors.salesforce.client import REQUEST_TIMEOUT, OrgClient
 from connectors.salesforce.mapping import FieldInfo, ObjectDescription
-from syncer.contract import Cursor, Page
+from syncer.contract import Page
 from syncer.errors import RejectedRequestError, TransientCrmError
 
 log = logging.getLogger(__name__)
@@ -56,10 +56,10 @@ def iter_pages(
     *,
     description: ObjectDescription,
     to_page: ToPage,
-    final: Cursor,
     sleep: Sleep,
 ) -> Iterator[Page]:
-    """The pages of one `queryAll` job, one per result set; only the last carries a cursor, `final`.
+    """The pages of one `queryAll` job, one per result set, none with a cursor (the engine gives the
+    last one the window's end).
 
     Raises RejectedRequestError when the job fails or is aborted, TransientCrmError when it is
     still running after MAX_WAIT_SECONDS (it is aborted first).
@@ -69,13 +69,11 @@ def iter_pages(
     locator: str | None = None
     while True:
         result = client.call("bulk query results", _result_set(job_id, locator, description, to_page))
+        # Bulk result sets come in no order (ORDER BY is refused in Bulk queries, §1.3): a row
+        # of an earlier set says nothing about the rows still to come, so no page carries a cursor.
+        yield replace(result.page, cursor=None, last=result.locator is None)
         if result.locator is None:
-            # Bulk result sets come in no order (ORDER BY is refused in Bulk queries, §1.3): a row
-            # of an earlier set says nothing about the rows still to come, so the cursor may only
-            # move once every set is stored, and then to `until` (earlier pages carry None).
-            yield replace(result.page, cursor=final)
             return
-        yield replace(result.page, cursor=None)
         locator = result.locator
 
 

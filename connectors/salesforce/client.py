@@ -23,8 +23,8 @@ from connectors.salesforce.mapping import QueryResult, to_query_result
 from connectors.salesforce.soql import query_options
 from syncer.config.models import AccessToken, ClientCredentials, JwtBearer, Password, SalesforceSource
 from syncer.contract import ApiUsage
-from syncer.errors import AuthExpiredError, AuthFailedError, QuotaExhaustedError, TransientCrmError
-from syncer.retry import crm_calls
+from syncer.errors import AuthFailedError, QuotaExhaustedError, TransientCrmError
+from syncer.retry import crm_calls, reauthenticated
 
 if TYPE_CHECKING:
     from requests.sessions import _Cert, _Settings, _TextMapping, _Verify
@@ -145,19 +145,24 @@ class OrgClient:
         self._retries = 0
         self._org: Usage | None = None
 
+    @reauthenticated
     def call(self, operation: str, request: Callable[[Salesforce], T]) -> T:
         """Run one request; a second 401 in a row raises AuthExpiredError."""
-        try:
-            return self._attempt(operation, request)
-        except AuthExpiredError:
-            log.info("re-authenticating", extra={"source": self.source, "operation": operation})
-            self._sf, self._retries = None, self._retries + 1
-        try:
-            return self._attempt(operation, request)
-        except AuthExpiredError as exc:
-            raise AuthExpiredError(
-                self._refused(operation), source=self.source, status=exc.status, code=exc.code
-            ) from exc
+        sf = self._connected()
+        for attempt in crm_calls(sleep=self._sleep, on_retry=self._count_retry):
+            self._check_budget(operation)
+            with attempt, translated(self.source, operation, headers=self._last_headers):
+                self._calls += 1
+                self._counted += 1
+                result = request(sf)
+                # simple-salesforce parses Sforce-Limit-Info into api_usage (docs/crm-apis.md §1.6).
+                usage = sf.api_usage.get("api-usage")
+                self._org = usage if isinstance(usage, Usage) else self._org
+                return result
+        raise AssertionError("unreachable: crm_calls re-raises the last error")
+
+    def forget_token(self) -> None:
+        self._sf, self._retries = None, self._retries + 1
 
     def iter_query_pages(self, soql: str, *, include_deleted: bool) -> Iterator[QueryResult]:
         """Each page of a query as it arrives: query, then queryMore until done (§1.1, §2.1)."""
@@ -186,20 +191,6 @@ class OrgClient:
 
     def close(self) -> None:
         self._session.close()
-
-    def _attempt(self, operation: str, request: Callable[[Salesforce], T]) -> T:
-        sf = self._connected()
-        for attempt in crm_calls(sleep=self._sleep, on_retry=self._count_retry):
-            self._check_budget(operation)
-            with attempt, translated(self.source, operation, headers=self._last_headers):
-                self._calls += 1
-                self._counted += 1
-                result = request(sf)
-                # simple-salesforce parses Sforce-Limit-Info into api_usage (docs/crm-apis.md §1.6).
-                usage = sf.api_usage.get("api-usage")
-                self._org = usage if isinstance(usage, Usage) else self._org
-                return result
-        raise AssertionError("unreachable: crm_calls re-raises the last error")
 
     def _check_budget(self, operation: str) -> None:
         """QuotaExhaustedError before a call that would pass this run's share of the daily allocation.
@@ -267,7 +258,7 @@ class OrgClient:
             headers=self._last_headers,
         )
 
-    def _refused(self, operation: str) -> str:
+    def refused(self, operation: str) -> str:
         if isinstance(self._config.auth, AccessToken):
             return (
                 f"{operation} failed: the access token is invalid or expired; "

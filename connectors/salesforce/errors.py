@@ -7,7 +7,6 @@ strings or record bodies.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
@@ -22,8 +21,8 @@ from syncer.errors import (
     RejectedRequestError,
     TransientCrmError,
 )
+from syncer.retry import clean_message, failure_text, retry_after_seconds
 
-MESSAGE_LIMIT = 300  # Salesforce messages can echo a whole SOQL statement (docs/crm-apis.md §1.7)
 # Plus every 5xx (docs/crm-apis.md §1.7, docs/architecture.md "Talking to CRMs").
 TRANSIENT_STATUSES = frozenset({408, 429})
 QUOTA_CODES = frozenset({"REQUEST_LIMIT_EXCEEDED"})  # 403: the org's API allocation (docs/crm-apis.md §1.7)
@@ -53,18 +52,12 @@ def classify(
     return RejectedRequestError(text, source=source, status=status, code=code)
 
 
-def failure_text(operation: str, message: str | None) -> str:
-    """'query failed: <message>', the message flattened and cut short."""
-    flat = _clean(message or "")
-    return f"{operation} failed" + (f": {flat}" if flat else "")
-
-
 def classify_token(
     source: str, *, status: int, error: str | None, description: str | None, headers: Mapping[str, str]
 ) -> CrmError:
     """The error for a refused token request: 400/401/403 means the credentials are wrong (§1.8)."""
     if status in (400, 401, 403):
-        detail = ": ".join(part for part in (error, _clean(description or "")) if part)
+        detail = ": ".join(part for part in (error, clean_message(description or "")) if part)
         return AuthFailedError(
             f"token request refused ({detail or 'no reason given'}); "
             "check the connected app, its credentials and auth.method",
@@ -75,15 +68,6 @@ def classify_token(
     return classify(
         source, status, code=error, text=failure_text("token request", description), headers=headers
     )
-
-
-def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
-    """Seconds from a Retry-After header given in seconds; None when absent or an HTTP date."""
-    value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
-    try:
-        return max(float(value), 0.0) if value is not None else None
-    except ValueError:
-        return None  # an HTTP date: the exponential backoff is close enough
 
 
 @contextmanager
@@ -119,8 +103,3 @@ def error_detail(content: object) -> tuple[str | None, str]:
         message = first.get("message")
         return (code if isinstance(code, str) else None, message if isinstance(message, str) else "")
     return None, ""  # an HTML or text body (a proxy, an outage page): not worth quoting
-
-
-def _clean(text: str) -> str:
-    flat = re.sub(r"\s+", " ", text).strip()
-    return flat if len(flat) <= MESSAGE_LIMIT else flat[: MESSAGE_LIMIT - 1] + "…"

@@ -218,8 +218,8 @@ def plan_owners(config: OwnerFields, description: ObjectDescription, *, source: 
 def pull_query(plan: QueryPlan, *, since: Cursor | None, until: datetime) -> str:
     """SELECT … WHERE (where) AND since ≤ modified < until ORDER BY modified, id.
 
-    `format_soql` writes datetimes to the whole second, so `until` is effectively floored: pass
-    `whole_second(until)` as the final cursor so nothing in the last second is skipped.
+    `format_soql` writes datetimes to the whole second: `until` must be whole seconds
+    (`SalesforceConnector.cursor_resolution`), or rows of its last second are skipped.
     """
     modified, record_id = plan.row_map.paths["modified_at"], plan.row_map.paths["id"]
     return f"{bulk_query(plan, since=since, until=until)} ORDER BY {modified}, {record_id}"
@@ -255,11 +255,6 @@ def with_lookback(since: Cursor | None, lookback: timedelta) -> Cursor | None:
 def owners_query(plan: QueryPlan) -> str:
     where = f" WHERE ({plan.where})" if plan.where else ""
     return f"SELECT {', '.join(plan.select)} FROM {plan.object}{where} ORDER BY {plan.row_map.paths['id']}"
-
-
-def whole_second(instant: datetime) -> datetime:
-    """What `format_soql` makes of a datetime bound (it drops the fraction)."""
-    return instant.replace(microsecond=0)
 
 
 def _since_condition(modified: str, record_id: str, since: Cursor) -> str:

@@ -22,7 +22,8 @@ from syncer.errors import CrmError
 
 COLLECTION_LIMIT = 200  # records per sObject Collections call (docs/crm-apis.md §1.4)
 TYPE_CHUNK_LIMIT = 10  # a mixed-type update is processed in at most 10 chunks by type (§1.4)
-# Per-record codes worth sending again at once (then next cycle): row locks and rolled-back neighbours (§1.4, §1.7).
+# Per-record codes worth sending again in this run (syncer.retry.write_retrying), then next cycle:
+# row locks and rolled-back neighbours (§1.4, §1.7).
 RETRYABLE_CODES = frozenset(
     {
         "UNABLE_TO_LOCK_ROW",
@@ -31,8 +32,6 @@ RETRYABLE_CODES = frozenset(
         "SERVER_UNAVAILABLE",
     }
 )
-# Waits before sending retryable records again in the same run: a row lock lasts seconds (§7.2).
-RETRY_WAITS_SECONDS = (1.0, 4.0, 15.0)
 JsonValue = str | int | float | bool | None
 
 

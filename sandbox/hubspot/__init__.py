@@ -189,18 +189,30 @@ class HubSpotSandbox(ServedSandbox):
         policy: str | None = None,
         path_contains: str | None = None,
         retry_after: int | None = None,
+        message: str | None = None,
+        category: str | None = None,
     ) -> None:
         """Fail the next `n` requests (or the next `n` whose path contains `path_contains`, which may
         target `/oauth/v1/token`) with `status`; a 429 has the RATE_LIMIT body of `policy`
-        (TEN_SECONDLY_ROLLING by default, SECONDLY, DAILY). `retry_after` adds a Retry-After header."""
+        (TEN_SECONDLY_ROLLING by default, SECONDLY, DAILY). `retry_after` adds a Retry-After header;
+        `message` and `category` replace the error body's defaults (not on a 429)."""
         self._faults.fail_next(
-            n, status=status, policy=policy, path_contains=path_contains, retry_after=retry_after
+            n,
+            status=status,
+            policy=policy,
+            path_contains=path_contains,
+            retry_after=retry_after,
+            message=message,
+            category=category,
         )
 
-    def reject_upserts(self, messages: Mapping[str, str], *, times: int | None = 1) -> None:
+    def reject_upserts(
+        self, messages: Mapping[str, str], *, times: int | None = 1, category: str = "VALIDATION_ERROR"
+    ) -> None:
         """Fail batch update/upsert inputs: `{record id or idProperty value: error message}`; each
-        fails `times` times (None: always), answered with HTTP 207 and the others applied."""
-        self._faults.reject(messages, times=times)
+        fails `times` times (None: always) with `category` (LOCKED, RATE_LIMITS, … are retryable),
+        answered with HTTP 207 and the others applied."""
+        self._faults.reject(messages, times=times, category=category)
 
     def expire_tokens(self, *, private_app: bool = False) -> None:
         """Expire every OAuth access token (the next call gets 401); with `private_app`, also revoke

@@ -26,15 +26,16 @@ class _FailRule:
     policy: str | None
     path_contains: str | None
     retry_after: int | None
+    message: str | None = None
+    category: str | None = None
 
     def error(self) -> HubSpotError:
         if self.status == 429:
             error = rate_limit_error(self.policy or "TEN_SECONDLY_ROLLING")
         else:
-            message = DEFAULT_MESSAGES.get(self.status, f"injected failure {self.status}")
-            error = HubSpotError(
-                self.status, message, category="INTERNAL_ERROR" if self.status >= 500 else "ERROR"
-            )
+            message = self.message or DEFAULT_MESSAGES.get(self.status, f"injected failure {self.status}")
+            category = self.category or ("INTERNAL_ERROR" if self.status >= 500 else "ERROR")
+            error = HubSpotError(self.status, message, category=category)
         if self.retry_after is not None:
             error.headers["Retry-After"] = str(self.retry_after)
         return error
@@ -44,6 +45,15 @@ class _FailRule:
 class _Rejection:
     message: str
     remaining: int | None  # None: every time
+    category: str = "VALIDATION_ERROR"
+
+
+@dataclass(frozen=True, slots=True)
+class InputRejection:
+    """Why one batch input fails: HubSpot's error message and category."""
+
+    message: str
+    category: str
 
 
 class FaultPlan:
@@ -62,9 +72,13 @@ class FaultPlan:
         policy: str | None,
         path_contains: str | None,
         retry_after: int | None,
+        message: str | None = None,
+        category: str | None = None,
     ) -> None:
         with self._lock:
-            self._fail_rules.append(_FailRule(count, status, policy, path_contains, retry_after))
+            self._fail_rules.append(
+                _FailRule(count, status, policy, path_contains, retry_after, message, category)
+            )
 
     def request_failure(self, path: str) -> HubSpotError | None:
         """The injected error for a request to `path`, consuming one use."""
@@ -76,12 +90,14 @@ class FaultPlan:
             self._fail_rules = [rule for rule in self._fail_rules if rule.remaining > 0]
         return None
 
-    def reject(self, messages: Mapping[str, str], *, times: int | None) -> None:
+    def reject(
+        self, messages: Mapping[str, str], *, times: int | None, category: str = "VALIDATION_ERROR"
+    ) -> None:
         with self._lock:
             for key, message in messages.items():
-                self._rejections[key] = _Rejection(message, times)
+                self._rejections[key] = _Rejection(message, times, category)
 
-    def input_rejection(self, *keys: str | None) -> str | None:
+    def input_rejection(self, *keys: str | None) -> InputRejection | None:
         """The message for a batch input known by any of `keys` (record id, unique value), consuming a use."""
         with self._lock:
             for key in keys:
@@ -90,7 +106,7 @@ class FaultPlan:
                     continue
                 if rejection.remaining is not None:
                     rejection.remaining -= 1
-                return rejection.message
+                return InputRejection(rejection.message, rejection.category)
         return None
 
     def clear(self) -> None:

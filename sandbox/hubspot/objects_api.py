@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from sandbox.hubspot.exchange import ApiRequest, ApiResponse, HubSpotError, validation_error
+from sandbox.hubspot.faults import InputRejection
 from sandbox.hubspot.portal import HsRecord, ObjectType
 from sandbox.hubspot.state import SandboxState
 from sandbox.hubspot.values import to_hs_time
@@ -203,9 +204,9 @@ def _not_found(object_type: ObjectType, ids: list[str]) -> dict[str, Any]:
             "errors": [], "links": {}}  # fmt: skip
 
 
-def _input_error(message: str, key: str) -> dict[str, Any]:
-    return {"status": "error", "category": "VALIDATION_ERROR", "message": message, "context": {"ids": [key]},
-            "errors": [], "links": {}}  # fmt: skip
+def _input_error(rejection: InputRejection, key: str) -> dict[str, Any]:
+    return {"status": "error", "category": rejection.category, "message": rejection.message,
+            "context": {"ids": [key]}, "errors": [], "links": {}}  # fmt: skip
 
 
 def _batch_response(

@@ -38,6 +38,7 @@ from sandbox.salesforce.schema import Schema
 from sandbox.salesforce.seeding import INTEGRATION_USERNAME, seed_org
 from sandbox.salesforce.server import SalesforceApi, tls_context
 from sandbox.salesforce.tokens import DEFAULT_TOKEN_TTL, TokenStore
+from sandbox.salesforce.values import Garbled
 from sandbox.sample_org import DEFAULT_SCALE, SampleOrg, SampleScale, generate_sample_org
 from sandbox.tls import localhost_certificate
 
@@ -219,6 +220,15 @@ class SalesforceSandbox(ServedSandbox):
     def clear_faults(self) -> None:
         """Drop every pending injected failure."""
         self._faults.clear()
+
+    def garble(self, record_id: str, field_name: str, wire: Any) -> None:
+        """Serve `wire` as the record's `field_name` whatever the field's type (e.g. text in a
+        number), as a record damaged by a broken integration; `org.update` repairs it."""
+        with self.org.lock:
+            record = self.org.lookup(record_id)
+            if record is None:
+                raise KeyError(record_id)
+            record[field_name] = Garbled(wire)
 
 
 @functools.cache

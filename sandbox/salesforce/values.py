@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -27,8 +28,21 @@ def format_datetime(value: datetime) -> str:
     return f"{value:%Y-%m-%dT%H:%M:%S}.{value.microsecond // 1000:03d}+0000"
 
 
+@dataclass(frozen=True, slots=True)
+class Garbled:
+    """A stored value served exactly as `wire`, whatever its field's type: a record a broken
+    integration damaged, for tests of records a client cannot read (`SalesforceSandbox.garble`)."""
+
+    wire: Any
+
+
 def wire_formatter(field: FieldDef) -> Callable[[Any], Any]:
     """Turns a stored value of `field` into its JSON value (None stays None)."""
+    typed = _typed_formatter(field)
+    return lambda value: value.wire if isinstance(value, Garbled) else typed(value)
+
+
+def _typed_formatter(field: FieldDef) -> Callable[[Any], Any]:
     if field.type == "datetime":
         return lambda value: None if value is None else format_datetime(value)
     if field.type == "date":

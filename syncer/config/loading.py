@@ -25,9 +25,10 @@ from syncer.config import limits, store_url
 from syncer.config.marked_yaml import MarkedLoader as MarkedLoader  # re-exported: pitfalls reads YAML too
 from syncer.config.marked_yaml import syntax_problem
 from syncer.config.models import JwtBearer, SalesforceSource, Settings
-from syncer.config.rules import Path as KeyPath
-from syncer.config.rules import Violation
+from syncer.config.rules import check_rules
 from syncer.config.schema import dotted, explain_errors
+from syncer.config.violations import Path as KeyPath
+from syncer.config.violations import Violation
 from syncer.errors import ConfigError, ConfigProblem
 
 log = logging.getLogger(__name__)
@@ -49,9 +50,11 @@ def load_settings(path: str | Path, env: Mapping[str, str]) -> Settings:
     errors: list[ErrorDetails] = []
     settings: Settings | None = None
     try:
-        settings = Settings.model_validate(document.data, context={"violations": violations})
+        settings = Settings.model_validate(document.data)
     except ValidationError as exc:
         errors = exc.errors(include_url=False)  # reported below, outside the handler: no input in a traceback
+    if settings is not None:  # the cross-field rules need a whole model; they report with YAML paths
+        violations = check_rules(settings)
     found = [*explain_errors(errors), *((v.path, v.message) for v in violations)]
     for problem_path, message in found:
         if problem_path not in document.unfilled:  # already reported: its variable is not set

@@ -12,7 +12,7 @@ import yaml
 from yaml.constructor import ConstructorError
 
 from syncer.config import limits
-from syncer.config.rules import Path as KeyPath
+from syncer.config.violations import Path as KeyPath
 from syncer.errors import ConfigProblem
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"

@@ -3,7 +3,8 @@
 Sources live in `sources.py`; this module re-exports them, so callers import from here.
 
 Defaults live here and nowhere else; `config/okrsync.schema.json` is generated from `Settings`.
-Cross-field rules (a write-back naming an unknown key result, …) are in `rules.py`.
+Cross-field rules (a write-back naming an unknown key result, …) are in `rules.py`, which the
+loader runs on the built model: `rules.py` imports this module, never the reverse.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from pydantic import (
     PrivateAttr,
     SecretStr,
     Tag,
-    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -359,18 +359,6 @@ class Settings(Strict):
         if problem:
             raise ValueError(problem)
         return value
-
-    @model_validator(mode="after")
-    def _cross_field_rules(self, info: ValidationInfo) -> Settings:
-        from syncer.config.rules import check_rules
-
-        violations = check_rules(self)
-        collected = info.context.get("violations") if isinstance(info.context, dict) else None
-        if isinstance(collected, list):  # the loader wants them with their YAML paths
-            collected.extend(violations)
-        elif violations:
-            raise ValueError("; ".join(v.message for v in violations))
-        return self
 
     @property
     def masked_values(self) -> frozenset[str]:

@@ -13,8 +13,8 @@ import yaml
 
 from syncer.config.loading import MarkedLoader
 from syncer.config.models import HubSpotSource, KeyResult, SalesforceSource, Settings
-from syncer.config.rules import Path as KeyPath
-from syncer.config.rules import Violation
+from syncer.config.violations import Path as KeyPath
+from syncer.config.violations import Violation
 from syncer.errors import ConfigProblem
 
 ADDITIVE_KINDS = ("count", "sum", "distinct_count")  # as the rollup's scoring adds them up

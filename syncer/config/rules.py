@@ -6,9 +6,7 @@ the line; every message says how to fix it.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from syncer.config.models import (
     KR_VALUE_ATTRIBUTES,
@@ -23,27 +21,13 @@ from syncer.config.models import (
     RatioMetric,
     Settings,
 )
+from syncer.config.soundness import check_soundness
+from syncer.config.violations import Path, Violation, suggest
 from syncer.records import DATE_FIELDS, NUMBER_FIELDS, StreamName, field_names
-
-Path = tuple[str | int, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Violation:
-    path: Path
-    message: str
-
-
-def suggest(word: str, choices: list[str] | tuple[str, ...]) -> str:
-    """' Did you mean `x`?' for a near miss, '' otherwise."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" Did you mean `{close[0]}`?" if close else ""
 
 
 def check_rules(settings: Settings) -> list[Violation]:
     """Every cross-field problem in `settings`, in file order."""
-    from syncer.config.soundness import check_soundness  # it builds on this module's Violation
-
     return [
         *check_soundness(settings),
         *_unique_keys(settings),

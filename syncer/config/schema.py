@@ -30,7 +30,7 @@ from syncer.config.models import (
     Settings,
     SumMetric,
 )
-from syncer.config.rules import Path as KeyPath
+from syncer.config.violations import Path as KeyPath
 
 SCHEMA_COMMAND = (
     "python -c \"from syncer.config.schema import write_schema; write_schema('config/okrsync.schema.json')\""

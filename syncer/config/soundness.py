@@ -28,7 +28,7 @@ from syncer.config.models import (
     SalesforceSource,
     Settings,
 )
-from syncer.config.rules import Path, Violation, suggest
+from syncer.config.violations import Path, Violation, suggest
 from syncer.records import DATE_FIELDS, NUMBER_FIELDS, StreamName
 
 # The largest target or baseline: the store keeps key-result values below 10^20 (Numeric(28, 8)),

@@ -18,7 +18,7 @@ from syncer.rollup.expressions import SqlContext
 from syncer.rollup.measure import measure
 from syncer.rollup.metrics import Measurement, MetricQuery, Request, goal_quantum, value_quantum
 from syncer.rollup.periods import elapsed_share, previous_period, resolve_period
-from syncer.rollup.values import TOTAL, Direction, KeyResultValue, Period
+from syncer.values import TOTAL, Direction, KeyResultValue, Period
 
 
 @dataclass(frozen=True, slots=True)

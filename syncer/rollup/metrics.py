@@ -68,8 +68,8 @@ from syncer.rollup.expressions import (
 )
 from syncer.rollup.filters import attribute_name, canonical_column, filter_clause
 from syncer.rollup.periods import local_bounds
-from syncer.rollup.values import Period
 from syncer.store.tables import STREAM_TABLES, OwnerRow
+from syncer.values import Period
 
 WHOLE, CENT, FINE = Decimal(1), Decimal("0.01"), Decimal("0.000001")
 _OWNERS = cast(Table, OwnerRow.__table__)

@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 
 from syncer.records import owner_group_key
 from syncer.rollup.passes import OwnerRef, Partial
-from syncer.rollup.values import TOTAL
 from syncer.store.tables import OwnerRow
+from syncer.values import TOTAL
 
 
 @dataclass(frozen=True, slots=True)

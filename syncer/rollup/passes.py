@@ -41,7 +41,7 @@ from syncer.rollup.metrics import (
     to_decimal,
 )
 from syncer.rollup.periods import local_bounds
-from syncer.rollup.values import Period
+from syncer.values import Period
 
 # SQLite has no statistics on how dates spread (Python's build has no STAT4) and searches
 # the date index for any range, even one that holds most rows, where reading the table in

@@ -18,11 +18,11 @@ Period names (the YAML's `period:`):
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 
 from syncer.config.models import NAMED_PERIOD, DateRange
 from syncer.config.models import Period as PeriodSpec
-from syncer.rollup.values import Period
+from syncer.values import Period, local_midnight
 
 _MONTHS = {"month": 1, "quarter": 3, "year": 12}
 
@@ -98,11 +98,6 @@ def _whole_months(period: Period) -> int:
         return 0
     after = period.day_after
     return (after.year - period.start.year) * 12 + after.month - period.start.month
-
-
-def local_midnight(day: date, zone: tzinfo) -> datetime:
-    """The UTC instant at which `day` starts in `zone`."""
-    return datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)
 
 
 def local_bounds(period: Period, zone: tzinfo) -> tuple[datetime, datetime]:

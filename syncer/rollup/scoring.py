@@ -51,7 +51,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from syncer.config.models import RELATIVE_TARGET, KeyResult, Settings
-from syncer.rollup.values import Direction, KeyResultValue, ObjectiveScore, Status
+from syncer.values import Direction, KeyResultValue, ObjectiveScore, Status
 
 ADDITIVE_KINDS = frozenset({"count", "sum", "distinct_count"})  # period totals: add up, restart at 0
 CUMULATIVE_KINDS = frozenset({"count", "sum"})  # their end-of-period value grows with time

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from syncer.config.models import AvgDaysMetric, Metric, Settings
-from syncer.rollup.expressions import SqlContext, day_difference
+from syncer.rollup.expressions import SqlContext, day_difference, prepare_connection
 from syncer.rollup.metrics import counted, date_field, stream_table
 
 
@@ -56,6 +56,7 @@ class _Wanted:
 
 def count_undated(session: Session, settings: Settings) -> list[Undated]:
     """Per key result (YAML order), the records its date field leaves out; reads the store only."""
+    prepare_connection(session)  # local dates and numbers in SQLite call Python functions
     ctx = SqlContext(dialect=session.get_bind().dialect.name, zone=settings.zone)
     groups: dict[tuple[str, str], list[_Wanted]] = defaultdict(list)
     for objective in settings.objectives:
@@ -92,6 +93,7 @@ def count_backwards(session: Session, settings: Settings) -> list[Undated]:
 
     Over every stored record in scope, like `count_undated` (the periods are not applied).
     """
+    prepare_connection(session)  # local dates and numbers in SQLite call Python functions
     ctx = SqlContext(dialect=session.get_bind().dialect.name, zone=settings.zone)
     found: list[Undated] = []
     for objective in settings.objectives:

@@ -15,7 +15,9 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from syncer.config.store_url import store_url_problem
@@ -97,12 +99,14 @@ def upgrade(engine: Engine) -> None:
     _refuse_unknown(engine, revision, fix="")
     try:
         command.upgrade(alembic_config(engine), "head")
-    except StoreError:
+    except StoreUnavailableError:  # the connection or the disk, not the migration
         raise
-    except Exception as exc:  # a migration that cannot apply: say which, never a traceback
+    except (StoreError, SQLAlchemyError, CommandError) as exc:  # a migration that cannot apply: say which
+        what = (
+            _first_line(exc) if isinstance(exc, StoreError) else f"{type(exc).__name__}: {_first_line(exc)}"
+        )
         raise StoreSchemaError(
-            f"the store's schema could not be upgraded from {revision or 'nothing'} to {schema_head()}: "
-            f"{type(exc).__name__}: {_first_line(exc)}"
+            f"the store's schema could not be upgraded from {revision or 'nothing'} to {schema_head()}: {what}"
         ) from exc
 
 
@@ -122,7 +126,7 @@ def open_store(url: str) -> Store:
     except StoreError:
         engine.dispose()
         raise
-    except Exception as exc:  # connection refused, bad credentials, …
+    except SQLAlchemyError as exc:  # what the engine hook leaves: errors SQLAlchemy raises itself
         engine.dispose()
         raise StoreUnavailableError(
             f"cannot open the store {shown_url(url)}: {type(exc).__name__}: {_first_line(exc)}"

@@ -1,18 +1,35 @@
 """Database failures as `StoreError`s that say what happened and what to do, in one line.
 
 Installed on every store engine (`create_store_engine`), so every command and the worker get
-the same message whichever statement failed. Only faults of the store itself are translated
-(connection, disk, permissions); a statement the database refuses (`DataError`,
-`IntegrityError`) is left to the code that issued it.
+the same message whichever statement failed. Every driver error leaves the store as a
+`StoreError`: a dropped connection as StoreConnectionLostError and a serialization failure,
+deadlock or SQLite lock as StoreConflictError (both transient: `syncer.store.transaction` runs
+the transaction again), a disk, permission or server fault as StoreUnavailableError, a value or
+row the database refuses (`DataError`, `IntegrityError`) as StoreDataError, anything else as
+StoreError. Errors raised by SQLAlchemy itself, before any driver call, are translated by
+`syncer.store.transaction`.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import ExceptionContext, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DataError, DBAPIError, IntegrityError
 
-from syncer.errors import StoreUnavailableError
+from syncer.errors import (
+    StoreConflictError,
+    StoreConnectionLostError,
+    StoreDataError,
+    StoreError,
+    StoreUnavailableError,
+)
+
+# SQLSTATEs of a transaction the server aborted so that it can be run again: serialization
+# failure, deadlock; and of a connection it closed or refused on the way down (class 08,
+# admin/crash shutdown, cannot connect now).
+_CONFLICT_STATES = frozenset({"40001", "40P01"})
+_SHUTDOWN_STATES = frozenset({"57P01", "57P02", "57P03"})
+_LOCKED = ("database is locked", "database table is locked")
 
 # (what SQLite says, what ops should do) — sqlite3 raises OperationalError for all of them.
 _SQLITE_FAULTS = (
@@ -45,17 +62,41 @@ def translate_faults(engine: Engine) -> None:
     def handle_error(context: ExceptionContext) -> None:
         if context.is_pre_ping:
             return  # the pool reconnects by itself
-        original = context.original_exception
-        if context.is_disconnect:
-            raise StoreUnavailableError(
-                f"the connection to the store {url} was lost ({first_line(original)}): "
-                "run again once the database is back; nothing half-written was kept"
-            ) from original
-        if not _is_operational(original) and _advice(first_line(original)) is None:
-            return
-        raise StoreUnavailableError(_message(url, original)) from original
+        error = translate(url, context.sqlalchemy_exception, disconnect=context.is_disconnect)
+        if error is not None:
+            raise error from context.original_exception
 
     event.listen(engine, "handle_error", handle_error)
+
+
+def translate(url: str, wrapped: BaseException | None, *, disconnect: bool) -> StoreError | None:
+    """The StoreError for a driver error SQLAlchemy wrapped (`wrapped`); None for anything that is
+    not a driver error (a bug in a bind parameter, say), which goes up unchanged."""
+    if not isinstance(wrapped, DBAPIError):
+        return None
+    original: BaseException = wrapped.orig if wrapped.orig is not None else wrapped
+    text = first_line(original)
+    state = sqlstate(original)
+    if disconnect or state in _SHUTDOWN_STATES or (state or "").startswith("08"):
+        return StoreConnectionLostError(
+            f"the connection to the store {url} was lost ({text}): "
+            "run again once the database is back; nothing half-written was kept"
+        )
+    if state in _CONFLICT_STATES or any(fragment in text.lower() for fragment in _LOCKED):
+        return StoreConflictError(_message(url, original))
+    if isinstance(wrapped, (DataError, IntegrityError)):
+        return StoreDataError(
+            f"the store {url} refused a value: {text}", driver_error=type(original).__name__
+        )
+    if _is_operational(original) or _advice(text) is not None:
+        return StoreUnavailableError(_message(url, original))
+    return StoreError(f"the store {url} refused a statement: {type(original).__name__}: {text}")
+
+
+def sqlstate(exc: BaseException) -> str | None:
+    """The SQLSTATE psycopg (3: `sqlstate`, 2: `pgcode`) attached to `exc`; None for SQLite."""
+    state = getattr(exc, "sqlstate", None) or getattr(exc, "pgcode", None)
+    return state if isinstance(state, str) else None
 
 
 def _is_operational(exc: BaseException) -> bool:
@@ -73,4 +114,6 @@ def _message(url: str, exc: BaseException) -> str:
     advice = _advice(text)
     if advice is not None:
         return f"{advice} ({url}: {text})"
+    if sqlstate(exc) in _CONFLICT_STATES:
+        return f"the store {url} aborted a transaction to resolve a conflict ({text}): run again; if it keeps happening, another process is writing the same rows"
     return f"the store {url} failed: {text}; check that the database is up and reachable, then run again"

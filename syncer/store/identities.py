@@ -32,6 +32,7 @@ from syncer.store.tables import (
     CursorRow,
     SourceIdentityRow,
 )
+from syncer.store.transaction import transaction
 
 log = logging.getLogger(__name__)
 
@@ -130,14 +131,18 @@ def verify_sources(
             errors.append(str(exc))
             continue
         try:
-            with store.sessions.begin() as session:
-                if record_identity(session, name, kinds[name], identity, now=now):
-                    log.info("exchange rates changed: money streams re-pulled", extra={"source": name})
+            if _record(store, name, kinds[name], identity, now=now):
+                log.info("exchange rates changed: money streams re-pulled", extra={"source": name})
         except OrgMismatchError as exc:
             errors.append(str(exc))
             raise
         verified[name] = connector
     return verified
+
+
+def _record(store: Store, name: str, kind: str, identity: SourceIdentity, *, now: datetime) -> bool:
+    """`record_identity` in its own transaction; recording the same identity twice changes nothing."""
+    return transaction(store, lambda session: record_identity(session, name, kind, identity, now=now))
 
 
 def reset_source(session: Session, source: str) -> dict[str, int]:

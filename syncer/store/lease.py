@@ -30,9 +30,10 @@ from sqlalchemy import CursorResult, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from syncer.errors import LeaseHeldError
+from syncer.errors import LeaseHeldError, StoreError
 from syncer.store.database import Store
 from syncer.store.tables import LeaseRow
+from syncer.store.transaction import once, transaction
 
 log = logging.getLogger(__name__)
 
@@ -167,23 +168,35 @@ def hold(
 ) -> Iterator[str]:
     """Hold the lease for the block, renewing it in the background; raises LeaseHeldError."""
     holder = new_holder()
-    with store.sessions.begin() as session:
-        if not try_acquire(session, name, holder, now=clock(), ttl=ttl):
-            current = holder_of(session, name)
-            who = f"{current[0]} until {current[1]:%Y-%m-%d %H:%M:%S} UTC" if current else "another worker"
-            raise LeaseHeldError(f"another worker is running a cycle on this store ({who})")
+    transaction(store, lambda session: _acquire(session, name, holder, now=clock(), ttl=ttl))
     stop = threading.Event()
     renewer = threading.Thread(
         target=_keep_renewed, args=(store, name, holder, clock, ttl, stop), name="lease-renewer", daemon=True
     )
     renewer.start()
+    failing = True
     try:
         yield holder
+        failing = False
     finally:
         stop.set()
         renewer.join()
-        with store.sessions.begin() as session:
-            release(session, name, holder)
+        try:
+            transaction(store, lambda session: release(session, name, holder))
+        except StoreError as exc:
+            if not failing:
+                raise
+            # The block's own error (often the same store fault) is the one to report; the
+            # lease expires by itself at its TTL.
+            log.error("lease not released", extra={"lease": name, "error": type(exc).__name__})
+
+
+def _acquire(session: Session, name: str, holder: str, *, now: datetime, ttl: timedelta) -> None:
+    """Take the lease or raise LeaseHeldError; taking it twice (a retried transaction) is taking it once."""
+    if not try_acquire(session, name, holder, now=now, ttl=ttl):
+        current = holder_of(session, name)
+        who = f"{current[0]} until {current[1]:%Y-%m-%d %H:%M:%S} UTC" if current else "another worker"
+        raise LeaseHeldError(f"another worker is running a cycle on this store ({who})")
 
 
 def _keep_renewed(
@@ -195,10 +208,9 @@ def _keep_renewed(
     stop: threading.Event,
 ) -> None:
     while not stop.wait(ttl.total_seconds() / 3):
-        try:
-            with store.sessions.begin() as session:
-                kept = renew(session, name, holder, now=clock(), ttl=ttl)
-        except Exception as exc:  # a failed renewal must not kill the thread: the next one may work
+        try:  # not retried here: the next renewal, a third of the lease later, is the retry
+            kept = once(store, lambda session: renew(session, name, holder, now=clock(), ttl=ttl))
+        except StoreError as exc:  # a failed renewal must not kill the thread: the next one may work
             log.warning("lease renewal failed", extra={"lease": name, "error": type(exc).__name__})
             continue
         if not kept:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from syncer.store import lease
 from syncer.store.database import Store
 from syncer.store.tables import RunRow
+from syncer.store.transaction import transaction
 
 # A run's status: running, then ok, partial (some writes rejected), failed (with the error),
 # interrupted (Ctrl-C, SIGTERM), or abandoned (its process died without recording an end).
@@ -70,10 +71,13 @@ def close_abandoned(session: Session, *, now: datetime) -> list[int]:
 
 def close_abandoned_runs(store: Store, *, now: datetime) -> list[int]:
     """At a worker's start: close the runs left `running` when no live process holds the cycle lease."""
-    with store.sessions.begin() as session:
+
+    def work(session: Session) -> list[int]:  # run twice, the second attempt finds nothing left
         if lease.live_holder(session, lease.CYCLE_LEASE, now=now) is not None:
             return []  # a cycle is running elsewhere; the next cycle start closes any older leftovers
         return close_abandoned(session, now=now)
+
+    return transaction(store, work)
 
 
 def finish(session: Session, run_id: int, counts: RunCounts, *, now: datetime) -> None:

@@ -1,7 +1,7 @@
 """Key-result snapshots: every computed value, kept for pace, trends and charts.
 
 Runs inside the caller's transaction (nothing here commits). The value types come from
-`syncer.rollup.values`, which imports nothing from the store, so there is no import cycle.
+`syncer.values`, which imports nothing from the store, so there is no import cycle.
 """
 
 from __future__ import annotations
@@ -11,13 +11,12 @@ from datetime import UTC, date, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, and_, case, func, insert, select
+from sqlalchemy import Select, Table, and_, case, delete, func, insert, select
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
-from syncer.rollup.periods import local_midnight
-from syncer.rollup.values import KeyResultValue, Period
 from syncer.store.tables import SnapshotRow
+from syncer.values import KeyResultValue, Period, local_midnight
 
 WEEK = timedelta(days=7)
 _SNAPSHOTS = cast(Table, SnapshotRow.__table__)
@@ -26,7 +25,12 @@ _NEWEST_FIRST = (_SNAPSHOTS.c.taken_at.desc(), _SNAPSHOTS.c.id.desc())
 
 
 def save_snapshot(session: Session, run_id: int | None, values: Sequence[KeyResultValue]) -> None:
-    """Insert one snapshot row per value, in one statement, taken at the value's `updated_at`."""
+    """Insert one snapshot row per value, in one statement, taken at the value's `updated_at`.
+
+    A run's earlier rows are replaced: saving twice (a retried transaction whose first commit
+    went through) leaves one snapshot per value."""
+    if run_id is not None:
+        session.execute(delete(SnapshotRow).where(SnapshotRow.run_id == run_id))
     if values:
         session.execute(insert(SnapshotRow), [_row(run_id, value) for value in values])
 

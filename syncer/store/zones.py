@@ -15,9 +15,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from syncer.store.database import Store
 from syncer.store.tables import CursorRow, SourceZoneRow
+from syncer.store.transaction import transaction
 
 
 def prepare_pull(store: Store, source: str, zone: str, *, now: datetime) -> bool:
@@ -25,7 +27,8 @@ def prepare_pull(store: Store, source: str, zone: str, *, now: datetime) -> bool
 
     Records `zone` at once for a source with nothing stored yet.
     """
-    with store.sessions.begin() as session:
+
+    def work(session: Session) -> bool:  # run twice, it finds the zone the first attempt recorded
         row = session.get(SourceZoneRow, source)
         if row is not None:
             return row.zone != zone
@@ -35,12 +38,17 @@ def prepare_pull(store: Store, source: str, zone: str, *, now: datetime) -> bool
         session.add(SourceZoneRow(source=source, zone=zone, recorded_at=now))
         return False
 
+    return transaction(store, work)
+
 
 def record_complete_pull(store: Store, source: str, zone: str, *, now: datetime) -> None:
     """After a complete pull of `source`: its stored days are all read in `zone`."""
-    with store.sessions.begin() as session:
+
+    def work(session: Session) -> None:
         row = session.get(SourceZoneRow, source)
         if row is None:
             session.add(SourceZoneRow(source=source, zone=zone, recorded_at=now))
         elif row.zone != zone:
             row.zone, row.recorded_at = zone, now
+
+    transaction(store, work)

@@ -30,8 +30,9 @@ from typing import Any
 import psycopg
 from sqlalchemy.engine import make_url
 
-from syncer.rollup import ROLLUP_CONNECTIONS, KeyResultValue, compute_key_results
+from syncer.rollup import ROLLUP_CONNECTIONS, compute_key_results
 from syncer.store.database import open_store
+from syncer.values import KeyResultValue
 from tests.benchmarks import dataset
 
 RESULTS = Path(__file__).with_name("results") / "rollup.json"

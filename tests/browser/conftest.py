@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from sandbox.demo import start_demo_org
-from syncer.cli import connector_factory
+from syncer.commands.crm import connector_factory
 from syncer.config import load_settings
 from syncer.config.models import Settings
 from syncer.cycle import run_cycle

@@ -13,9 +13,9 @@ import pytest
 from PIL import Image
 
 from syncer.config.models import Settings
-from syncer.report import write_report
-from syncer.status_page import render_status_page
 from syncer.store.database import Store
+from syncer.views.report import write_report
+from syncer.views.status_html import render_status_page
 
 MIN_COLOURS = 8  # a blank or text-only page has a handful; status colours and charts add many more
 

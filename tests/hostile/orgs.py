@@ -22,7 +22,7 @@ from sandbox.salesforce import SalesforceSandbox
 from sandbox.sample_org import SampleScale
 from syncer.config import load_settings
 from syncer.config.models import Settings
-from syncer.cycle import CycleReport, run_cycle
+from syncer.cycle import CycleResult, run_cycle
 from syncer.fields import required_fields
 from syncer.store.database import open_store
 
@@ -163,7 +163,7 @@ def ensure_fields(settings: Settings) -> None:
             connector.close()
 
 
-def cycle(settings: Settings) -> CycleReport:
+def cycle(settings: Settings) -> CycleResult:
     store = open_store(settings.store)
     try:
         return run_cycle(settings, store, factory(settings), clock=lambda: datetime.now(UTC))

@@ -22,14 +22,15 @@ from sqlalchemy import select
 from sandbox.hubspot import HubSpotSandbox
 from sandbox.salesforce import SalesforceSandbox
 from syncer.config.models import Settings
-from syncer.console import print_status
 from syncer.cycle import EXIT_OK
-from syncer.quarantine_view import check_lines
 from syncer.rollup.undated import count_undated
-from syncer.status_page import collect_status, render_document
 from syncer.store import quarantine
 from syncer.store.database import open_store
 from syncer.store.tables import STREAM_TABLES
+from syncer.views.console import print_status
+from syncer.views.quarantined_records import check_lines
+from syncer.views.status_data import collect_status
+from syncer.views.status_html import render_document
 from tests.conftest import BACKENDS
 from tests.hostile import expected
 from tests.hostile.orgs import (

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 
-from syncer import console as text
 from syncer.cli import main
 from syncer.config import load_settings
 from syncer.config.models import Settings
@@ -25,7 +24,8 @@ from syncer.errors import RejectedRequestError
 from syncer.logs import ConsoleFormatter
 from syncer.records import StreamName
 from syncer.store.database import Store, open_store
-from syncer.terminal import SafeConsole, escape_controls
+from syncer.views import console as text
+from syncer.views.terminal import SafeConsole, escape_controls
 from tests.fakes import T0, FakeConnector, deal, owner
 
 HOSTILE = (

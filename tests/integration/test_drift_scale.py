@@ -21,8 +21,8 @@ from syncer.config.models import Settings
 from syncer.contract import Connector
 from syncer.drift import push_source
 from syncer.fields import required_fields
-from syncer.rollup.values import KeyResultValue, Period
 from syncer.store.database import Store, open_store
+from syncer.values import KeyResultValue, Period
 
 pytestmark = pytest.mark.integration
 NOW = datetime(2026, 11, 15, 12, tzinfo=UTC)

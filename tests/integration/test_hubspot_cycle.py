@@ -20,7 +20,7 @@ from sandbox.hubspot import HsRecord, HubSpotSandbox
 from syncer.config import load_settings
 from syncer.config.models import Settings
 from syncer.contract import Connector
-from syncer.cycle import CycleReport, run_cycle
+from syncer.cycle import CycleResult, run_cycle
 from syncer.fields import required_fields
 from syncer.store.database import open_store
 
@@ -135,7 +135,7 @@ def next_second() -> None:
     time.sleep(1.05 - datetime.now(UTC).microsecond / 1e6)
 
 
-def cycle(settings: Settings, sleep: Callable[[float], None] = time.sleep) -> CycleReport:
+def cycle(settings: Settings, sleep: Callable[[float], None] = time.sleep) -> CycleResult:
     store = open_store(settings.store)
     try:
         return run_cycle(

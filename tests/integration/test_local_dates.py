@@ -22,12 +22,12 @@ import pytest
 from sandbox.hubspot import HubSpotSandbox
 from sandbox.salesforce import SalesforceSandbox
 from sandbox.sample_records import SampleScale
-from syncer.cli import connector_factory
+from syncer.commands.crm import connector_factory
 from syncer.config import load_settings
 from syncer.config.models import Settings
 from syncer.cycle import CycleOptions, run_cycle
-from syncer.rollup.values import KeyResultValue
 from syncer.store.database import open_store
+from syncer.values import KeyResultValue
 
 pytestmark = pytest.mark.integration
 ZONES = ("Asia/Tokyo", "Pacific/Auckland", "America/Los_Angeles")

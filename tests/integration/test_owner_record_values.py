@@ -20,7 +20,7 @@ import pytest
 
 from sandbox.salesforce import SalesforceSandbox
 from sandbox.sample_records import SampleScale
-from syncer.cli import connector_factory, ensure_fields
+from syncer.commands.crm import connector_factory, ensure_fields
 from syncer.config import load_settings
 from syncer.config.models import Settings
 from syncer.cycle import run_cycle

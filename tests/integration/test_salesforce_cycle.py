@@ -25,10 +25,10 @@ from sqlalchemy import select
 
 from sandbox.demo import DemoOrg, start_demo_org
 from sandbox.salesforce import SalesforceSandbox
-from syncer.cli import connector_factory, ensure_fields
+from syncer.commands.crm import connector_factory, ensure_fields
 from syncer.config import load_settings
 from syncer.config.models import Settings
-from syncer.cycle import CycleReport, run_cycle
+from syncer.cycle import CycleResult, run_cycle
 from syncer.store import cursors
 from syncer.store.database import open_store
 from syncer.store.tables import CallRow, DealRow, RenewalRow
@@ -62,7 +62,7 @@ def demo_settings(env: dict[str, str], store_url: str, config: Path = DEMO) -> S
     return load_settings(config, env).model_copy(update={"store": store_url})
 
 
-def cycle(settings: Settings) -> CycleReport:
+def cycle(settings: Settings) -> CycleResult:
     store = open_store(settings.store)
     try:
         return run_cycle(settings, store, connector_factory(settings), clock=lambda: datetime.now(UTC))

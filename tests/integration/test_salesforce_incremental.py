@@ -16,10 +16,10 @@ import pytest
 from sqlalchemy import select
 
 from sandbox.salesforce import SalesforceSandbox
-from syncer.cli import connector_factory
+from syncer.commands.crm import connector_factory
 from syncer.config import load_settings
 from syncer.config.models import Settings
-from syncer.cycle import CycleOptions, CycleReport, run_cycle
+from syncer.cycle import CycleOptions, CycleResult, run_cycle
 from syncer.store.database import open_store
 from syncer.store.tables import CallRow, DealRow, RenewalRow
 
@@ -49,7 +49,7 @@ def settings_for(sb: SalesforceSandbox, store_url: str) -> Settings:
     return settings.model_copy(update={"store": store_url, "sources": {"sfdc": settings.sources["sfdc"]}})
 
 
-def pull_cycle(settings: Settings, at: datetime, *, full: bool = False) -> CycleReport:
+def pull_cycle(settings: Settings, at: datetime, *, full: bool = False) -> CycleResult:
     store = open_store(settings.store)
     try:
         report = run_cycle(

@@ -18,9 +18,10 @@ from sqlalchemy import select
 from sandbox.demo import DemoOrg
 from sandbox.hubspot import HubSpotSandbox
 from sandbox.salesforce import SalesforceSandbox
-from syncer.cli import connector_factory, main
+from syncer.cli import main
+from syncer.commands.crm import connector_factory
 from syncer.config.models import Settings
-from syncer.cycle import CycleOptions, CycleReport, run_cycle
+from syncer.cycle import CycleOptions, CycleResult, run_cycle
 from syncer.staleness import NEVER_PULLED, PULL_FAILED
 from syncer.store.database import open_store
 from syncer.store.runs import recent
@@ -128,7 +129,7 @@ def _won_this_quarter(sf: SalesforceSandbox) -> list[dict]:
     ]
 
 
-def cycle_without_waits(settings: Settings) -> CycleReport:
+def cycle_without_waits(settings: Settings) -> CycleResult:
     store = open_store(settings.store)
     try:
         opened = connector_factory(settings, sleep=lambda _seconds: None)  # retries exhaust at once

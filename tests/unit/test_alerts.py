@@ -11,9 +11,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from syncer.alerts import send_alerts, status_changes
 from syncer.config.models import Settings
-from syncer.cycle import CycleReport
+from syncer.cycle import CycleResult
+from syncer.serve.alerts import send_alerts, status_changes
 from tests.unit.test_web import kr_value
 
 T0 = datetime(2026, 10, 5, 12, 0, tzinfo=UTC)
@@ -71,14 +71,14 @@ def settings(url: str | None, on: list[str] | None = None) -> Settings:
     )
 
 
-def failed_report() -> CycleReport:
-    report = CycleReport(run_id=3, started_at=T0)
+def failed_report() -> CycleResult:
+    report = CycleResult(run_id=3, started_at=T0)
     report.errors.append("sfdc: authentication refused (HTTP 401)")
     return report
 
 
-def changed_report() -> CycleReport:
-    report = CycleReport(run_id=4, started_at=T0)
+def changed_report() -> CycleResult:
+    report = CycleResult(run_id=4, started_at=T0)
     report.values.extend(
         [replace(kr_value(), status="at_risk"), replace(kr_value("owner", "a@x.io"), status="done")]
     )

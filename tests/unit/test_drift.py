@@ -15,9 +15,9 @@ from syncer.config.models import Settings
 from syncer.contract import FieldValue
 from syncer.drift import is_due, plan_source, push_source, same_value
 from syncer.errors import ConfigError, RejectedRequestError
-from syncer.rollup.values import KeyResultValue, Period
 from syncer.store import upserts, verifications
 from syncer.store.database import Store, open_store
+from syncer.values import KeyResultValue, Period
 from tests.fakes import T0, FakeConnector, owner
 
 FIELDS = {"Rev__c": "q.revenue.value", "Status__c": "q.revenue.status", "At__c": "q.revenue.updated_at"}

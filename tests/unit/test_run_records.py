@@ -20,7 +20,7 @@ from syncer.cli import main
 from syncer.config import load_settings
 from syncer.config.models import Settings
 from syncer.contract import Connector, Cursor, Page, WriteItem, WriteResult
-from syncer.cycle import CycleOptions, CycleReport, run_cycle
+from syncer.cycle import CycleOptions, CycleResult, run_cycle
 from syncer.errors import StoreError
 from syncer.interruption import Interrupted, StopRequest
 from syncer.records import StreamName
@@ -87,7 +87,7 @@ def cycle(
     store: Store,
     opened: Callable[[str], Connector],
     options: CycleOptions | None = None,
-) -> CycleReport:
+) -> CycleResult:
     return run_cycle(settings, store, opened, clock=lambda: CLOCK_START, options=options or CycleOptions())
 
 
@@ -179,7 +179,8 @@ def test_a_store_error_mid_pull_fails_the_run_with_the_error(
     run = last_run(store)
     assert (report.exit_code, run.status) == (1, "failed")
     assert run.counts.error is not None
-    assert run.counts.error.startswith("pull failed: OperationalError:")
+    # The driver error left the store as a StoreError (syncer.store.faults): its advice, then the driver's text.
+    assert run.counts.error.startswith("pull failed: the store's disk is full: free space")
     assert "database or disk is full" in run.counts.error
 
 
@@ -206,7 +207,7 @@ def test_run_prints_one_line_and_exits_1_when_the_store_fails_before_the_run_sta
         raise OperationalError("INSERT INTO runs …", {}, Exception("disk I/O error\nmore detail"))
 
     monkeypatch.setenv("SF_TOKEN", ENV["SF_TOKEN"])
-    monkeypatch.setattr("syncer.cli.run_cycle", store_down)
+    monkeypatch.setattr("syncer.commands.cycles.run_cycle", store_down)
     assert main(["run", "-c", str(config)]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["okrsync: cycle failed: OperationalError: (builtins.Exception) disk I/O error"]

@@ -16,7 +16,7 @@ from syncer.config import load_settings
 from syncer.config.models import Settings
 from syncer.config.sources import Every
 from syncer.contract import Connector
-from syncer.scheduler import Worker, build_trigger
+from syncer.serve.scheduler import Worker, build_trigger
 from syncer.store import lease
 from syncer.store.database import open_store
 from syncer.store.runs import recent

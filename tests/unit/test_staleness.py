@@ -11,14 +11,15 @@ from rich.console import Console
 
 from syncer.config import load_settings
 from syncer.config.models import Settings
-from syncer.console import print_status
-from syncer.cycle import CycleOptions, CycleReport, run_cycle
+from syncer.cycle import CycleOptions, CycleResult, run_cycle
+from syncer.serve.telemetry import Telemetry
 from syncer.staleness import NEVER_PULLED, PULL_FAILED, find_stale, reading_sources
-from syncer.status_page import collect_status, render_document
 from syncer.store import stream_status
 from syncer.store.database import open_store
 from syncer.store.stream_status import StreamState
-from syncer.telemetry import Telemetry
+from syncer.views.console import print_status
+from syncer.views.status_data import collect_status
+from syncer.views.status_html import render_document
 from tests.fakes import FakeConnector, deal, owner
 
 NOW = datetime(2026, 11, 16, 15, 0, tzinfo=UTC)
@@ -152,7 +153,7 @@ def test_status_page_and_console_show_stale_key_results_with_source_and_reason(s
 def test_metrics_publish_stale_key_results_and_drop_them_once_fresh(settings: Settings) -> None:
     states = {("a", "deals"): state("a", "deals", completed=False, error="a: 401")}
     telemetry = Telemetry(["a"], started_at=NOW)
-    report = CycleReport(run_id=1, started_at=NOW, stale=find_stale(settings, states))
+    report = CycleResult(run_id=1, started_at=NOW, stale=find_stale(settings, states))
     telemetry.record_cycle("a", report, finished_at=NOW)
     exposed = telemetry.exposition().decode()
     assert (

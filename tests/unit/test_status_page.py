@@ -16,13 +16,14 @@ from sqlalchemy.orm import Session
 from syncer.cli import main
 from syncer.config import load_settings
 from syncer.config.models import Settings
-from syncer.console import print_status
-from syncer.report import write_report
-from syncer.rollup.values import KeyResultValue, Period
-from syncer.status_page import collect_status, render_status_page
 from syncer.store import runs
 from syncer.store.database import open_store
 from syncer.store.snapshots import save_snapshot
+from syncer.values import KeyResultValue, Period
+from syncer.views.console import print_status
+from syncer.views.report import write_report
+from syncer.views.status_data import collect_status
+from syncer.views.status_html import render_status_page
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 16, 15, 0, tzinfo=UTC)

@@ -12,11 +12,11 @@ from decimal import Decimal
 
 import pytest
 
-from syncer.cycle import CycleReport
+from syncer.cycle import CycleResult
 from syncer.pull import SourceResult, StreamResult
-from syncer.rollup.values import KeyResultValue, Period
-from syncer.telemetry import Telemetry
-from syncer.web import Pages, open_web_server
+from syncer.serve.telemetry import Telemetry
+from syncer.serve.web import Pages, open_web_server
+from syncer.values import KeyResultValue, Period
 from syncer.writeback import PushResult
 
 T0 = datetime(2026, 10, 5, 12, 0, tzinfo=UTC)
@@ -86,8 +86,8 @@ def kr_value(group_kind: str = "total", group_key: str = "") -> KeyResultValue:
     )
 
 
-def ok_report(started_at: datetime) -> CycleReport:
-    report = CycleReport(run_id=7, started_at=started_at, api_calls=12, retries=1)
+def ok_report(started_at: datetime) -> CycleResult:
+    report = CycleResult(run_id=7, started_at=started_at, api_calls=12, retries=1)
     report.pulls.append(SourceResult("sfdc", streams=[StreamResult("deals", received=5, changed=3)]))
     report.pushes.append(PushResult("sfdc", written_fields=4, written_records=2, failed_records=0, errors=[]))
     report.values.extend([kr_value(), kr_value("owner", "ana@example.com")])

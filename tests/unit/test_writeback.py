@@ -10,9 +10,9 @@ import pytest
 
 from syncer.config.models import Settings
 from syncer.contract import WriteResult
-from syncer.rollup.values import KeyResultValue, Period
 from syncer.store import ledger, upserts
 from syncer.store.database import Store, open_store
+from syncer.values import KeyResultValue, Period
 from syncer.writeback import plan_writes
 from tests.fakes import T0, owner
 

@@ -9,9 +9,9 @@ from decimal import Decimal
 import pytest
 
 from syncer.config.models import Settings
-from syncer.rollup.values import KeyResultValue, Period
 from syncer.store import upserts
 from syncer.store.database import open_store
+from syncer.values import KeyResultValue, Period
 from syncer.writeback import plan_writes
 from tests.fakes import T0, owner
 

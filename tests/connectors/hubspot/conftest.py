@@ -1,4 +1,5 @@
-"""Fixtures for HubSpot connector unit tests: a fake portal on 127.0.0.1, injected sleep and clock."""
+"""Fixtures for HubSpot connector tests: the HubSpot sandbox on 127.0.0.1 (one per test, its clock
+frozen), a connector on it with an injected sleep and clock, and raw-record helpers."""
 
 from __future__ import annotations
 
@@ -9,57 +10,19 @@ from typing import Any
 import pytest
 
 from connectors.hubspot import HubSpotConnector
+from sandbox.hubspot import HubSpotSandbox, HubSpotSettings
 from syncer.config.models import HubSpotSource
-from tests.connectors.hubspot.portal import Portal, serve
 
-UNTIL = datetime(2026, 10, 5, 12, 0, tzinfo=UTC)
-WON, LOST, OPEN = "closedwon", "closedlost", "qualified"
-
-
-def stage(stage_id: str, probability: str, closed: bool) -> dict[str, Any]:
-    return {
-        "id": stage_id,
-        "label": stage_id,
-        "metadata": {"probability": probability, "isClosed": str(closed).lower()},
-    }
+NOW = datetime(2026, 11, 15, 12, tzinfo=UTC)  # the sandbox clock, frozen
+UNTIL = NOW + timedelta(hours=1)  # a cycle start after every change a test makes
 
 
-PIPELINES = [
-    {
-        "id": "default",
-        "label": "Sales Pipeline",
-        "stages": [stage(WON, "1.0", True), stage(LOST, "0.0", True), stage(OPEN, "0.2", False)],
-    },
-    {
-        "id": "777",
-        "label": "Renewals",
-        "stages": [stage("rw", "1.0", True), stage("rl", "0.0", True), stage("ro", "0.5", False)],
-    },
-]
-
-
-def hs_deal(record_id: int, modified: datetime, **props: Any) -> dict[str, Any]:
-    """A deal as list/search return it (docs/crm-apis.md §3.1); every value a string."""
-    properties = {
-        "hs_object_id": str(record_id),
-        "amount": "1000",
-        "dealstage": WON,
-        "pipeline": "default",
-        "closedate": "2026-09-30T00:00:00Z",
-        "createdate": "2026-08-01T10:00:00.000Z",
-        "hs_lastmodifieddate": modified.isoformat().replace("+00:00", "Z"),
-        "dealtype": "newbusiness",
-        "hubspot_owner_id": "11",
-    } | dict(props.items())
-    return {"id": str(record_id), "properties": properties, "archived": False}
-
-
-def make_source(url: str, **overrides: Any) -> HubSpotSource:
+def make_source(hs: HubSpotSandbox, **overrides: Any) -> HubSpotSource:
     data: dict[str, Any] = {
         "kind": "hubspot",
-        "base_url": url,
-        "auth": {"method": "private_app", "access_token": "private-token"},
-        "streams": {"deals": {}, "calls": {}, "renewals": {"pipelines": ["Renewals"]}},
+        "base_url": hs.base_url,
+        "auth": {"method": "private_app", "access_token": hs.access_token},
+        "streams": {"deals": {}, "calls": {}, "renewals": {"pipelines": ["Renewals Pipeline"]}},
     } | overrides
     return HubSpotSource.model_validate(data)
 
@@ -76,9 +39,12 @@ class FakeClock:
 
 
 @pytest.fixture
-def portal() -> Iterator[Portal]:
-    with serve(Portal(pipelines=PIPELINES)) as running:
-        yield running
+def hs() -> Iterator[HubSpotSandbox]:
+    # No sandbox-side rate limits: on a frozen clock their windows never roll.
+    with HubSpotSandbox(
+        now=NOW, settings=HubSpotSettings(ten_secondly_limit=None, search_per_second=None)
+    ) as sb:
+        yield sb
 
 
 @pytest.fixture
@@ -87,17 +53,20 @@ def waits() -> list[float]:
 
 
 @pytest.fixture
-def connector(portal: Portal, waits: list[float]) -> Iterator[HubSpotConnector]:
-    clock = FakeClock()
+def clock() -> FakeClock:
+    return FakeClock()
 
+
+@pytest.fixture
+def connector(hs: HubSpotSandbox, waits: list[float], clock: FakeClock) -> Iterator[HubSpotConnector]:
     def sleep(seconds: float) -> None:
         waits.append(seconds)
         clock.sleep(seconds)
 
-    hub = HubSpotConnector("hub", make_source(portal.url), sleep=sleep, clock=clock)
+    hub = HubSpotConnector("hub", make_source(hs), sleep=sleep, clock=clock)
     yield hub
     hub.close()
 
 
-def minutes(n: float) -> timedelta:
-    return timedelta(minutes=n)
+def instant(text: object) -> datetime:
+    return datetime.fromisoformat(str(text).replace("Z", "+00:00"))

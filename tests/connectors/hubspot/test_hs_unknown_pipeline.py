@@ -6,45 +6,46 @@ from __future__ import annotations
 import pytest
 
 from connectors.hubspot import HubSpotConnector
+from sandbox.hubspot import HubSpotSandbox
 from syncer.errors import RejectedRequestError
-from tests.connectors.hubspot.conftest import UNTIL, hs_deal, make_source, minutes
-from tests.connectors.hubspot.portal import Portal
+from syncer.pull import pull_window
+from tests.connectors.hubspot.conftest import UNTIL, make_source
+
+pytestmark = pytest.mark.integration
 
 
-def open_hub(portal: Portal, pipelines: list[str]) -> HubSpotConnector:
-    source = make_source(portal.url, streams={"deals": {"pipelines": pipelines}})
+def open_hub(hs: HubSpotSandbox, pipelines: list[str]) -> HubSpotConnector:
+    source = make_source(hs, streams={"deals": {"pipelines": pipelines}})
     return HubSpotConnector("hub", source, sleep=lambda _: None)
 
 
 @pytest.mark.parametrize("pipelines", [["Sales Pipelne"], ["default", "gone-123"]])
 def test_a_pull_with_an_unknown_pipeline_fails_before_reading_a_deal(
-    portal: Portal, pipelines: list[str]
+    hs: HubSpotSandbox, pipelines: list[str]
 ) -> None:
-    portal.objects["deals"] = [hs_deal(i, UNTIL - minutes(10)) for i in range(1, 6)]
-    hub = open_hub(portal, pipelines)
+    hub = open_hub(hs, pipelines)
 
     with pytest.raises(
         RejectedRequestError, match=r"no deal pipeline `.*` in the portal; nothing was pulled or deleted"
     ):
-        list(hub.pull("deals", since=None, until=UNTIL))
+        list(pull_window(hub, "deals", since=None, until=UNTIL))
 
-    assert not [path for path in portal.paths() if "/objects/deals" in path]  # no deal was read
+    assert hs.requests.count(path_contains="/objects/deals") == 0  # no deal was read
     hub.close()
 
 
-def test_a_known_pipeline_by_label_in_any_case_still_pulls(portal: Portal) -> None:
-    portal.objects["deals"] = [hs_deal(i, UNTIL - minutes(5)) for i in range(1, 4)]
-    hub = open_hub(portal, ["sales pipeline"])
+def test_a_known_pipeline_by_label_in_any_case_still_pulls(hs: HubSpotSandbox) -> None:
+    hub = open_hub(hs, ["sales pipeline"])
 
-    records = [r for page in hub.pull("deals", since=None, until=UNTIL) for r in page.records]
+    records = [r for page in pull_window(hub, "deals", since=None, until=UNTIL) for r in page.records]
 
-    assert sorted(r.id for r in records) == ["1", "2", "3"]
-    assert not any(r.deleted for r in records)
+    expected = {r.id for r in hs.records("deals") if r.properties.get("pipeline") == "default"}
+    assert {r.id for r in records if not r.deleted} == expected
     hub.close()
 
 
-def test_check_reports_the_unknown_pipeline_as_an_error(portal: Portal) -> None:
-    hub = open_hub(portal, ["Sales Pipelne"])
+def test_check_reports_the_unknown_pipeline_as_an_error(hs: HubSpotSandbox) -> None:
+    hub = open_hub(hs, ["Sales Pipelne"])
 
     findings = hub.check()
 

@@ -12,6 +12,7 @@ import responses
 from connectors.salesforce import SalesforceConnector
 from syncer.config.models import SalesforceSource
 from syncer.contract import Cursor, Page
+from syncer.pull import pull_window
 from syncer.records import StreamName
 from tests.connectors.salesforce.builders import (
     API,
@@ -76,8 +77,8 @@ def sf_connector(waits: list[float]) -> Iterator[SalesforceConnector]:
 def pulled(
     connector: SalesforceConnector, stream: StreamName = "deals", since: Cursor | None = None
 ) -> list[Page]:
-    """Every page of one pull up to UNTIL."""
-    return list(connector.pull(stream, since=since, until=UNTIL))
+    """Every page of one pull up to UNTIL, under the engine's cursor rules."""
+    return list(pull_window(connector, stream, since=since, until=UNTIL))
 
 
 def soql_of(call: responses.Call) -> str:

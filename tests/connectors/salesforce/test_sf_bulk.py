@@ -23,6 +23,7 @@ from sandbox.sample_org import SampleScale
 from syncer.config.models import SalesforceSource
 from syncer.contract import Cursor, Page
 from syncer.errors import RejectedRequestError, TransientCrmError
+from syncer.pull import pull_window
 from syncer.records import Call, Record, StreamName
 from tests.connectors.salesforce.builders import (
     API,
@@ -298,7 +299,7 @@ def pull_all(
     waits: list[float] = []
     connector = open_connector("sfdc", sandbox_source(sb, bulk_threshold=bulk_threshold), sleep=waits.append)
     try:
-        return list(connector.pull(stream, since=None, until=NOW)), waits
+        return list(pull_window(connector, stream, since=None, until=NOW)), waits
     finally:
         connector.close()
 

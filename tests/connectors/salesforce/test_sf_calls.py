@@ -59,21 +59,6 @@ def test_client_credentials_token_is_requested_from_the_org_and_used(
     assert org.calls[-1].request.headers["Authorization"] == "Bearer 00Dtoken!A"
 
 
-def test_expired_session_reauthenticates_once_and_replays_the_call(
-    org: responses.RequestsMock, sf_connector: SalesforceConnector
-) -> None:
-    org.replace(responses.POST, TOKEN_URL, json=token_body("first"))
-    org.post(TOKEN_URL, json=token_body("second"))
-    org.get(QUERY, status=401, json=sf_error("INVALID_SESSION_ID", "Session expired or invalid"))
-    org.get(QUERY, json=query_page([sf_opportunity()]))
-
-    assert pull_deals(sf_connector) == ["006A"]
-
-    assert calls_to(org, TOKEN_URL) == 2
-    assert org.calls[-1].request.headers["Authorization"] == "Bearer second"
-    assert sf_connector.usage().retries == 1
-
-
 def test_second_expired_session_in_a_row_raises(
     org: responses.RequestsMock, sf_connector: SalesforceConnector
 ) -> None:
@@ -84,23 +69,6 @@ def test_second_expired_session_in_a_row_raises(
 
     assert (calls_to(org, TOKEN_URL), calls_to(org, QUERY)) == (2, 2)
     assert "00Dtoken" not in str(raised.value)
-
-
-def test_static_token_retries_the_call_once_then_tells_ops_to_replace_it(
-    rsps: responses.RequestsMock, waits: list[float]
-) -> None:
-    from tests.connectors.salesforce.builders import OPPORTUNITY_FIELDS, describe
-
-    rsps.get(f"{API}/sobjects/Opportunity/describe/", json=describe("Opportunity", OPPORTUNITY_FIELDS))
-    rsps.get(QUERY, status=401, json=sf_error("INVALID_SESSION_ID"))
-    source = make_source(auth={"method": "access_token", "access_token": "static-token"})
-    connector = SalesforceConnector("sfdc", source, sleep=waits.append)
-
-    with pytest.raises(AuthExpiredError, match=r"auth\.access_token") as raised:
-        pull_deals(connector)
-
-    assert (calls_to(rsps, TOKEN_URL), calls_to(rsps, QUERY)) == (0, 2)
-    assert "static-token" not in str(raised.value)
 
 
 @pytest.mark.parametrize("error", ["invalid_client", "invalid_grant"])
@@ -127,26 +95,6 @@ def test_token_endpoint_outage_is_retried(
     pull_deals(sf_connector)
 
     assert (calls_to(org, TOKEN_URL), len(waits)) == (2, 1)
-
-
-@pytest.mark.parametrize(("headers", "expected_waits"), [({"Retry-After": "7"}, [7.0]), ({}, None)])
-def test_unavailable_then_success_is_retried_after_the_wait_asked_for(
-    org: responses.RequestsMock,
-    sf_connector: SalesforceConnector,
-    waits: list[float],
-    headers: dict[str, str],
-    expected_waits: list[float] | None,
-) -> None:
-    org.get(QUERY, status=503, json=sf_error("SERVER_UNAVAILABLE"), headers=headers)
-    org.get(QUERY, json=query_page([sf_opportunity()]))
-
-    assert pull_deals(sf_connector) == ["006A"]
-
-    assert calls_to(org, QUERY) == 2
-    assert len(waits) == 1
-    if expected_waits is not None:
-        assert waits == expected_waits
-    assert sf_connector.usage().retries == 1
 
 
 def test_request_limit_exceeded_is_not_retried(

@@ -10,6 +10,7 @@ import responses
 from connectors.salesforce import SalesforceConnector
 from syncer.contract import Cursor
 from syncer.errors import RejectedRequestError
+from syncer.pull import pull_window
 from tests.connectors.salesforce.builders import (
     API,
     HOST,
@@ -53,7 +54,7 @@ def test_pull_yields_before_reading_the_next_page(
     org.get(f"{API}/queryAll/", json=query_page([sf_opportunity()], next_url=NEXT))
     org.get(f"{HOST}{NEXT}", json=query_page([]))
 
-    first = next(sf_connector.pull("deals", since=None, until=UNTIL))
+    first = next(pull_window(sf_connector, "deals", since=None, until=UNTIL))
 
     assert len(first.records) == 1
     assert not any(NEXT in url_of(c) for c in org.calls)
@@ -145,19 +146,6 @@ def test_window_already_read_makes_no_call(
 
     assert pages == []
     assert len(rsps.calls) == 0
-
-
-def test_deleted_rows_become_deleted_records(
-    org: responses.RequestsMock, sf_connector: SalesforceConnector
-) -> None:
-    org.get(
-        f"{API}/queryAll/",
-        json=query_page([sf_opportunity(Id="006A"), sf_opportunity(Id="006B", IsDeleted=True)]),
-    )
-
-    records = pulled(sf_connector)[0].records
-
-    assert [(r.id, r.deleted) for r in records] == [("006A", False), ("006B", True)]
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,8 @@ from connectors import open_connector
 from sandbox.salesforce import SalesforceSandbox, SandboxSettings
 from syncer.config.models import KeyedTarget, OwnerTarget, SalesforceSource
 from syncer.contract import Connector, Cursor, FieldValue, Page, WriteItem
-from syncer.errors import AuthExpiredError, AuthFailedError, QuotaExhaustedError
+from syncer.errors import AuthFailedError, QuotaExhaustedError
+from syncer.pull import pull_window
 from syncer.records import Deal, StreamName
 
 pytestmark = pytest.mark.integration
@@ -88,7 +89,7 @@ def expected_ids(sb: SalesforceSandbox, stream: StreamName, *, until: datetime =
 def test_pull_reads_every_record_of_the_stream_in_the_fewest_calls(
     sb: SalesforceSandbox, connector: Connector, stream: StreamName
 ) -> None:
-    pages = list(connector.pull(stream, since=None, until=NOW))
+    pages = list(pull_window(connector, stream, since=None, until=NOW))
 
     pulled = ids(pages)
     assert len(pulled) == len(set(pulled))
@@ -106,7 +107,7 @@ def test_multi_currency_amounts_are_in_the_corporate_currency_at_the_dated_rate_
 ) -> None:
     crm = open_connector("sfdc", sandbox_source(sb))  # no currency setting: conversion is automatic
 
-    deals = {r.id: r for page in crm.pull("deals", since=None, until=NOW) for r in page.records}
+    deals = {r.id: r for page in pull_window(crm, "deals", since=None, until=NOW) for r in page.records}
 
     raw = sb.org.select(
         "SELECT Id, Amount, CurrencyIsoCode, CloseDate FROM Opportunity", include_deleted=True
@@ -142,7 +143,7 @@ def test_multi_currency_amounts_are_in_the_corporate_currency_at_the_dated_rate_
 def test_without_advanced_currency_management_amounts_convert_at_the_currency_type_rates() -> None:
     with SalesforceSandbox(now=NOW, settings=SandboxSettings(dated_rates=False)) as plain:
         crm = open_connector("sfdc", sandbox_source(plain))
-        deals = [r for page in crm.pull("deals", since=None, until=NOW) for r in page.records]
+        deals = [r for page in pull_window(crm, "deals", since=None, until=NOW) for r in page.records]
         identity = crm.identity()
         rates = {r["IsoCode"]: Decimal(str(r["ConversionRate"])) for r in plain.org.records("CurrencyType")}
         raw = {r["Id"]: r for r in plain.org.records("Opportunity", include_deleted=True)}
@@ -155,62 +156,19 @@ def test_without_advanced_currency_management_amounts_convert_at_the_currency_ty
         assert deal.amount == amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
-def test_pull_owners_reads_every_user(sb: SalesforceSandbox, connector: Connector) -> None:
-    owners = [owner for page in connector.pull_owners() for owner in page.owners]
-
-    users = sb.org.records("User")
-    assert {o.id for o in owners} == {u["Id"] for u in users}
-    assert all(o.email == (o.email or "").lower() and o.record_id == o.id for o in owners)
-
-
-def test_resuming_from_a_page_cursor_reads_the_rest_exactly_once(sb: SalesforceSandbox) -> None:
-    connector = open_connector("sfdc", sandbox_source(sb, lookback_seconds=0))
-    full = list(connector.pull("calls", since=None, until=NOW))
-    assert len(full) >= 2, "the sample org should hold more than one page of calls"
-
-    resumed = list(connector.pull("calls", since=full[0].cursor, until=NOW))
-
-    assert ids(resumed) == ids(full[1:])
-
-
 def test_resuming_rereads_the_look_back_window_without_moving_the_cursor_back(
     connector: Connector,
 ) -> None:
-    full = list(connector.pull("calls", since=None, until=NOW))
+    full = list(pull_window(connector, "calls", since=None, until=NOW))
     since = full[0].cursor
     assert since is not None
 
-    resumed = list(connector.pull("calls", since=since, until=NOW))
+    resumed = list(pull_window(connector, "calls", since=since, until=NOW))
 
     window_start = since.modified_at - timedelta(seconds=300)  # the default look-back
     stamps = {r.id: r.modified_at for page in full for r in page.records}
     assert set(ids(resumed)) == {i for i, at in stamps.items() if at >= window_start}
     assert all(page.cursor and page.cursor.modified_at >= since.modified_at for page in resumed)
-
-
-def test_second_cycle_without_changes_reads_nothing(sb: SalesforceSandbox, connector: Connector) -> None:
-    first = list(connector.pull("calls", since=None, until=NOW))
-    sb.requests.clear()
-
-    second = list(connector.pull("calls", since=first[-1].cursor, until=LATER))
-
-    assert ids(second) == []
-    assert second[-1].cursor == Cursor(LATER)
-    assert sb.requests.count(kind="query") == 1
-
-
-def test_deleted_and_changed_records_arrive_in_the_next_window(
-    sb: SalesforceSandbox, connector: Connector
-) -> None:
-    deleted, changed = sorted(expected_ids(sb, "deals") - expected_ids(sb, "renewals"))[:2]
-    sb.org.delete("Opportunity", deleted)
-    sb.org.update("Opportunity", changed, {"Amount": 4321.5})
-
-    records = [r for page in connector.pull("deals", since=Cursor(NOW), until=LATER) for r in page.records]
-
-    by_id = {r.id: r for r in records}
-    assert by_id[deleted].deleted is True
-    assert (by_id[changed].deleted, getattr(by_id[changed], "amount", None)) == (False, Decimal("4321.5"))
 
 
 def test_write_to_user_fields_and_read_them_back(sb: SalesforceSandbox, connector: Connector) -> None:
@@ -248,24 +206,6 @@ def test_write_keeps_going_past_a_locked_row(
     assert (sb.org.get("User", free) or {})["Q_Calls__c"] == 12
     assert waits == [1.0, 4.0, 15.0]  # retried alone in this run, then left for the next cycle
     assert sb.requests.count(kind="composite_update") == 4
-
-
-def test_row_lock_that_clears_is_written_in_the_same_run(
-    sb: SalesforceSandbox, connector: Connector, waits: list[float]
-) -> None:
-    users = [u["Id"] for u in sb.org.records("User") if u["IsActive"]][2:5]
-    sb.reject_writes({users[0]: "UNABLE_TO_LOCK_ROW", users[1]: "FIELD_CUSTOM_VALIDATION_EXCEPTION"})
-
-    results = connector.write([WriteItem("User", user, {"Q_Calls__c": 31}) for user in users])
-
-    assert [(r.ok, r.error_code) for r in results] == [
-        (True, None),
-        (False, "FIELD_CUSTOM_VALIDATION_EXCEPTION"),
-        (True, None),
-    ]
-    assert (sb.org.get("User", users[0]) or {})["Q_Calls__c"] == 31
-    assert waits == [1.0]
-    assert sb.requests.count(kind="composite_update") == 2
 
 
 def test_upsert_creates_then_updates_key_result_records(sb: SalesforceSandbox, connector: Connector) -> None:
@@ -315,7 +255,7 @@ def test_token_expiry_mid_pull_reauthenticates_once(
     sb: SalesforceSandbox, tmp_path: Path, method: str
 ) -> None:
     connector = open_connector("sfdc", sandbox_source(sb, auth=auth_settings(sb, method, tmp_path / "k.pem")))
-    pages = connector.pull("calls", since=None, until=NOW)
+    pages = pull_window(connector, "calls", since=None, until=NOW)
     first = next(pages)
     sb.expire_tokens()
 
@@ -324,20 +264,6 @@ def test_token_expiry_mid_pull_reauthenticates_once(
     assert len(ids([first, *rest])) == len(expected_ids(sb, "calls"))
     assert sb.requests.count(kind="token") == 2
     assert connector.usage().retries == 1
-
-
-def test_static_token_that_expired_fails_with_a_clear_message(
-    sb: SalesforceSandbox, waits: list[float]
-) -> None:
-    token = sb.issue_token()
-    crm = open_connector("sfdc", sandbox_source(sb, auth={"method": "access_token", "access_token": token}))
-    assert ids(list(crm.pull("renewals", since=None, until=NOW)))
-    sb.expire_tokens()
-
-    with pytest.raises(AuthExpiredError, match=r"set a fresh token in auth\.access_token") as raised:
-        list(crm.pull("renewals", since=None, until=NOW))
-
-    assert token not in str(raised.value)
 
 
 @pytest.mark.parametrize("method", ["jwt", "password"])
@@ -381,26 +307,16 @@ def test_bogus_requests_ca_bundle_does_not_override_the_configured_one(
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/nonexistent/bogus-ca.pem")
     monkeypatch.setenv("CURL_CA_BUNDLE", "/nonexistent/bogus-ca.pem")
 
-    pages = list(connector.pull("renewals", since=None, until=NOW))
+    pages = list(pull_window(connector, "renewals", since=None, until=NOW))
 
     assert set(ids(pages)) == expected_ids(sb, "renewals")
-
-
-def test_unavailable_org_is_retried(sb: SalesforceSandbox, connector: Connector, waits: list[float]) -> None:
-    sb.fail_next(2, status=503, path_contains="/queryAll", retry_after=3)
-
-    pages = list(connector.pull("renewals", since=None, until=NOW))
-
-    assert set(ids(pages)) == expected_ids(sb, "renewals")
-    assert waits == [3.0, 3.0]
-    assert connector.usage().retries == 2
 
 
 def test_exhausted_api_allocation_stops_the_source(sb: SalesforceSandbox, connector: Connector) -> None:
     sb.set_api_limit(used=API_LIMIT)
 
     with pytest.raises(QuotaExhaustedError):
-        list(connector.pull("renewals", since=None, until=NOW))
+        list(pull_window(connector, "renewals", since=None, until=NOW))
 
     assert sb.requests.count(kind="query") <= 1
 
@@ -408,7 +324,7 @@ def test_exhausted_api_allocation_stops_the_source(sb: SalesforceSandbox, connec
 def test_run_stops_before_passing_its_share_of_the_daily_allocation(sb: SalesforceSandbox) -> None:
     sb.set_api_limit(max=40, used=10)  # a 10 % share: 4 calls this run
     crm = open_connector("sfdc", sandbox_source(sb, page_size=200))
-    pages = crm.pull("calls", since=None, until=NOW)
+    pages = pull_window(crm, "calls", since=None, until=NOW)
 
     read = [next(pages) for _ in range(3)]  # describe + query + 2 queryMore
     with pytest.raises(QuotaExhaustedError, match=r"budget is 4 \(10% of the org's daily 40") as raised:
@@ -423,7 +339,7 @@ def test_run_stops_before_passing_its_share_of_the_daily_allocation(sb: Salesfor
 def test_usage_reports_the_org_allocation(sb: SalesforceSandbox, connector: Connector) -> None:
     sb.set_api_limit(used=500)
 
-    list(connector.pull("renewals", since=None, until=NOW))
+    list(pull_window(connector, "renewals", since=None, until=NOW))
 
     usage = connector.usage()
     # token, describe, CurrencyType, DatedConversionRate (the org's rates, once a run), the query

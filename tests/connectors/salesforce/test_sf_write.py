@@ -10,9 +10,10 @@ import pytest
 import responses
 
 from connectors.salesforce import SalesforceConnector
-from connectors.salesforce.write import RETRY_WAITS_SECONDS, to_json_value
+from connectors.salesforce.write import to_json_value
 from syncer.contract import WriteItem, WriteResult
 from syncer.errors import QuotaExhaustedError
+from syncer.retry import WRITE_RETRY_WAITS_SECONDS
 from tests.connectors.salesforce.builders import API, save_result, sf_error
 
 COLLECTIONS = f"{API}/composite/sobjects"
@@ -39,14 +40,14 @@ def test_updates_go_in_calls_of_200_and_results_stay_in_order(
             saved[4] = save_result(None, code="INVALID_FIELD_FOR_INSERT_UPDATE", message="not editable")
         org.patch(COLLECTIONS, json=saved)
     locked = save_result(None, code="UNABLE_TO_LOCK_ROW", message="unable to obtain exclusive access")
-    for _ in RETRY_WAITS_SECONDS:  # the lock outlasts every retry of this run
+    for _ in WRITE_RETRY_WAITS_SECONDS:  # the lock outlasts every retry of this run
         org.patch(COLLECTIONS, json=[locked])
 
     results = sf_connector.write(items)
 
     writes = [c for c in org.calls if c.request.method == "PATCH"]
     assert [len(body_of(c)["records"]) for c in writes] == [200, 200, 50, 1, 1, 1]  # type: ignore[arg-type]
-    assert waits == list(RETRY_WAITS_SECONDS)
+    assert waits == list(WRITE_RETRY_WAITS_SECONDS)
     assert all(body_of(c)["allOrNone"] is False for c in writes)
     assert len(results) == 450
     assert results[3] == WriteResult(

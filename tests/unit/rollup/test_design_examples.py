@@ -14,8 +14,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy.orm import Session
 
-from syncer.rollup import KeyResultValue, compute_key_results, objective_scores
-from syncer.rollup.values import Period
+from syncer.rollup import compute_key_results, objective_scores
+from syncer.values import KeyResultValue, Period
 
 from .builders import Rows, settings_from
 

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from syncer.rollup import KeyResultValue, compute_key_results
+from syncer.rollup import compute_key_results
+from syncer.values import KeyResultValue
 
 from .builders import Rows, key_result_settings
 

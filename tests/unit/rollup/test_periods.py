@@ -9,7 +9,7 @@ import pytest
 
 from syncer.config.models import DateRange
 from syncer.rollup.periods import elapsed_share, local_bounds, previous_period, resolve_period
-from syncer.rollup.values import Period
+from syncer.values import Period
 
 NEW_YORK = ZoneInfo("America/New_York")
 NOW = datetime(2026, 12, 16, 17, 0, tzinfo=UTC)  # 12:00 in New York

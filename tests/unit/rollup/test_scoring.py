@@ -10,7 +10,7 @@ import pytest
 
 from syncer.config.models import KeyResult
 from syncer.rollup import scoring
-from syncer.rollup.values import KeyResultValue, Period
+from syncer.values import KeyResultValue, Period
 
 
 def _kr(**fields: Any) -> KeyResult:

@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from syncer.rollup.values import KeyResultValue, Period
 from syncer.store.snapshots import latest_values, save_snapshot, weekly_series
 from syncer.store.tables import SnapshotRow
+from syncer.values import KeyResultValue, Period
 
 QUARTER = Period(date(2026, 10, 1), date(2026, 12, 31))  # starts on a Thursday
 TOTAL = KeyResultValue(

@@ -1,13 +1,14 @@
-"""Key-result values as the rollup computes them and the store keeps them.
+"""Periods and key-result values: what the rollup computes and the store keeps.
 
-Plain frozen dataclasses. This module imports nothing from the store: `syncer.store.snapshots`
-imports these, and the rollup imports the store's tables, so the values sit below both.
+Plain frozen dataclasses (and the local-midnight instant a period starts at). This module
+imports nothing from the store or the rollup: `syncer.store.snapshots` imports these, and the
+rollup imports the store, so the values sit below both.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 from typing import Literal
 
@@ -36,6 +37,11 @@ class Period:
     @property
     def day_after(self) -> date:
         return self.end + timedelta(days=1)
+
+
+def local_midnight(day: date, zone: tzinfo) -> datetime:
+    """The UTC instant at which `day` starts in `zone`."""
+    return datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)
 
 
 @dataclass(frozen=True, slots=True)

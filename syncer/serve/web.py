@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from syncer.telemetry import Health
+from syncer.serve.telemetry import Health
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,9 @@ def _handler(pages: Pages) -> type[BaseHTTPRequestHandler]:
                     self._send(200, "text/html; charset=utf-8", pages.status().encode())
                 else:
                     self._send(404, "text/plain", b"not found\n")
-            except Exception:  # a broken page must not take the worker down; say so and go on
+            except Exception:
+                # Deliberately broad, the worker's page guard (as the scheduler's job guard): a bug
+                # in one page must not take the worker down; the traceback goes to the log.
                 log.exception("web page failed", extra={"path": path})
                 self._send(500, "text/plain", b"internal error\n")
 

@@ -1,117 +1,26 @@
 """The status page: objectives, key results, reps, weekly charts, runs and API usage, as HTML.
 
-Server-rendered from the store (no script, no external URL, CSS inline, charts as inline SVG
-from `syncer.charts`). `collect_status` reads what the page, the report and `okrsync status`
-show; the rendering functions only format it. Every text from the store or the YAML is escaped.
+Server-rendered from a `Status` (`syncer.views.status_data`): no script, no external URL, CSS
+inline, charts as inline SVG from `syncer.views.charts`. Every text from the store or the YAML is
+escaped.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from html import escape
 
 from sqlalchemy.orm import Session
 
-from syncer import charts, currencies, quarantine_view, stale_view, staleness
-from syncer.config.models import Objective, Settings
-from syncer.quarantine_view import QuarantineStatus, collect_quarantine
-from syncer.rollup.scoring import objective_scores, progress_start
-from syncer.rollup.values import KeyResultValue
-from syncer.staleness import StaleKeyResult
-from syncer.store import snapshots
-from syncer.store.ledger import FailedWrite, failed_writes
-from syncer.store.runs import RunInfo, recent
-
-RECENT_RUNS = 10  # enough to see a pattern of failures without a long page
-
-
-@dataclass(frozen=True, slots=True)
-class KeyResultStatus:
-    """A key result's total, its groups (per rep, team…), and its weekly series."""
-
-    key: str
-    title: str
-    total: KeyResultValue
-    groups: Sequence[KeyResultValue]
-    weeks: Sequence[tuple[date, Decimal | None]]
-    start_value: Decimal  # where progress (and the pace line) counts from
-    stale: Sequence[StaleKeyResult] = ()  # why the value shown is not current (see syncer.staleness)
-
-
-@dataclass(frozen=True, slots=True)
-class ObjectiveStatus:
-    key: str
-    title: str
-    score: float | None
-    key_results: Sequence[KeyResultStatus]
-
-
-@dataclass(frozen=True, slots=True)
-class Status:
-    """Everything the status page, the report and `okrsync status` show."""
-
-    generated_at: datetime
-    objectives: Sequence[ObjectiveStatus]
-    runs: Sequence[RunInfo]
-    failed_writes: Sequence[FailedWrite]
-    quarantine: QuarantineStatus | None = None  # quarantined and undated records
-    stale: Sequence[StaleKeyResult] = ()  # key results not written: their data did not arrive
-
-
-def collect_status(session: Session, settings: Settings, *, now: datetime) -> Status:
-    """Read the latest values, weekly series, recent runs and failed writes from the store."""
-    values = snapshots.latest_values(session)
-    stale = staleness.load_stale(session, settings)
-    scores = {s.objective: s.score for s in objective_scores(values, settings)}
-    objectives = [
-        ObjectiveStatus(
-            key=objective.key,
-            title=objective.title or objective.key,
-            score=scores.get(objective.key),
-            key_results=_key_results(session, settings, objective, values, stale=stale),
-        )
-        for objective in settings.objectives
-    ]
-    return Status(
-        generated_at=now,
-        objectives=objectives,
-        runs=recent(session, limit=RECENT_RUNS),
-        failed_writes=failed_writes(session, limit=50),
-        quarantine=collect_quarantine(session, settings),
-        stale=stale,
-    )
-
-
-def _key_results(
-    session: Session,
-    settings: Settings,
-    objective: Objective,
-    values: Sequence[KeyResultValue],
-    *,
-    stale: Sequence[StaleKeyResult] = (),
-) -> list[KeyResultStatus]:
-    found = []
-    for kr in objective.key_results:
-        mine = [v for v in values if v.objective == objective.key and v.key_result == kr.key]
-        total = next((v for v in mine if v.is_total), None)
-        if total is None:  # not computed yet (no cycle since it was added to the YAML)
-            continue
-        weeks = snapshots.weekly_series(session, objective.key, kr.key, zone=settings.zone)
-        found.append(
-            KeyResultStatus(
-                key=kr.key,
-                title=kr.title or kr.key,
-                total=total,
-                groups=[v for v in mine if not v.is_total],
-                weeks=weeks,
-                start_value=progress_start(kr.metric.kind, total.direction, total.baseline),
-                stale=stale_view.stale_of(stale, objective.key, kr.key),
-            )
-        )
-    return found
+from syncer import currencies
+from syncer.config.models import Settings
+from syncer.store.ledger import FailedWrite
+from syncer.store.runs import RunInfo
+from syncer.values import KeyResultValue
+from syncer.views import charts, quarantined_records, stale_key_results
+from syncer.views.status_data import KeyResultStatus, ObjectiveStatus, Status, collect_status
 
 
 def render_status_page(session: Session, settings: Settings, *, now: datetime) -> str:
@@ -124,12 +33,12 @@ def render_document(status: Status, *, title: str) -> str:
     sections = [
         f"<h1>{escape(title)}</h1>",
         f'<p class="generated">as of {escape(_instant(status.generated_at))}</p>',
-        stale_view.html_section(status.stale),
+        stale_key_results.html_section(status.stale),
         *(_objective(o, today=status.generated_at.date()) for o in status.objectives),
         _runs_section(status.runs),
         _usage_section(status.runs),
         _failed_section(status.failed_writes),
-        quarantine_view.html_section(status.quarantine),
+        quarantined_records.html_section(status.quarantine),
     ]
     if not status.objectives or not any(o.key_results for o in status.objectives):
         sections.insert(2, '<p class="empty">No key results yet: run a cycle (<code>okrsync run</code>).</p>')
@@ -167,7 +76,7 @@ def _key_result(objective: str, kr: KeyResultStatus, *, today: date) -> str:
         f'<p class="numbers"><b>{_number(total.value, total.currency)}</b> of {_number(total.target, total.currency)} '
         f"{charts.progress_bar(total.progress, total.status)} {_pct(total)} {_badge(total.status)}"
         f' <span class="muted">{escape(total.period.start.isoformat())} – '
-        f"{escape(total.period.end.isoformat())}</span></p>{stale_view.html_note(kr.stale)}"
+        f"{escape(total.period.end.isoformat())}</span></p>{stale_key_results.html_note(kr.stale)}"
         f'<div class="chart">{charts.progress_chart(chart)}</div>{_groups_table(kr.groups)}</article>'
     )
 

@@ -13,7 +13,7 @@ from html import escape
 from rich.table import Table
 
 from syncer.staleness import StaleKeyResult
-from syncer.terminal import plain
+from syncer.views.terminal import plain
 
 STALE_COLOUR = "#8250df"  # neither a progress colour nor an error red: the number is unknown
 

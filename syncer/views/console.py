@@ -1,6 +1,6 @@
 """What okrsync prints on a terminal: cycle summaries, key-result tables, config problems.
 
-Every value here may come from a CRM or the YAML: it is printed as plain text (`syncer.terminal`),
+Every value here may come from a CRM or the YAML: it is printed as plain text (`syncer.views.terminal`),
 and okrsync's own colours are `Text` styles, never markup.
 """
 
@@ -13,12 +13,13 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from syncer import currencies, quarantine_view, stale_view
-from syncer.cycle import CycleReport
+from syncer import currencies
+from syncer.cycle import CycleResult
 from syncer.errors import ConfigError
-from syncer.rollup.values import KeyResultValue
-from syncer.status_page import Status
-from syncer.terminal import joined, plain
+from syncer.values import KeyResultValue
+from syncer.views import quarantined_records, stale_key_results
+from syncer.views.status_data import Status
+from syncer.views.terminal import joined, plain
 
 STATUS_STYLE = {"done": "bold green", "on_track": "green", "at_risk": "yellow", "off_track": "red"}
 
@@ -85,7 +86,7 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def print_cycle(console: Console, report: CycleReport) -> None:
+def print_cycle(console: Console, report: CycleResult) -> None:
     """The summary `okrsync run` prints: pulled per stream, key results, writes, errors."""
     pulled = Table(title=f"Run {report.run_id}: pulled", title_justify="left")
     for column in ("source", "stream", "read", "new or changed", "deleted", "skipped (bad)"):
@@ -106,7 +107,7 @@ def print_cycle(console: Console, report: CycleReport) -> None:
     if report.values:
         console.print(key_result_table(report.values, title="Key results", groups=False))
     if report.stale:
-        console.print(stale_view.console_table(report.stale))
+        console.print(stale_key_results.console_table(report.stale))
     for push in report.pushes:
         rejected = f", {push.failed_records} rejected" if push.failed_records else ""
         wrote = f"{push.source}: wrote {push.written_fields} fields on {push.written_records} records"
@@ -136,10 +137,10 @@ def print_status(console: Console, status: Status) -> None:
     if groups:
         console.print(key_result_table(groups, title="Per rep", groups=True, stale=stale))
     if status.stale:
-        console.print(stale_view.console_table(status.stale))
+        console.print(stale_key_results.console_table(status.stale))
     console.print(_runs_table(status))
     if status.quarantine is not None:
-        for shown in quarantine_view.console_tables(status.quarantine):
+        for shown in quarantined_records.console_tables(status.quarantine):
             console.print(shown, highlight=False)
     if status.failed_writes:
         console.print(_failed_writes_table(status))

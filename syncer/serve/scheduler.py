@@ -25,18 +25,18 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from syncer.alerts import send_alerts
 from syncer.config.models import Settings, to_timedelta
 from syncer.config.sources import Every, Schedule
 from syncer.contract import Connector
 from syncer.cycle import CycleOptions, run_cycle
-from syncer.errors import ConfigError, LeaseHeldError
-from syncer.status_page import render_status_page
+from syncer.errors import ConfigError, LeaseHeldError, OkrsyncError, StoreError
+from syncer.serve.alerts import send_alerts
+from syncer.serve.telemetry import Health, Telemetry
+from syncer.serve.web import Pages, open_web_server
 from syncer.store import runs
 from syncer.store.database import open_store
 from syncer.store.snapshots import latest_values
-from syncer.telemetry import Health, Telemetry
-from syncer.web import Pages, open_web_server
+from syncer.views.status_html import render_status_page
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +109,13 @@ class Worker:
             log.info("cycle skipped", extra={"source": name, "reason": str(exc)})
             self.telemetry.record_skipped(name, "lease_held")
             return
-        except Exception:  # the store is down, a bug: log it, keep the worker and its other jobs alive
+        except OkrsyncError as exc:  # the store is down (its run could not be recorded), …: one line
+            log.error("cycle failed", extra={"source": name, "error": str(exc)})
+            self.telemetry.record_skipped(name, "error")
+            return
+        except Exception:
+            # Deliberately broad, the scheduler's job guard: a bug in one cycle must not stop the
+            # worker and the other sources' jobs; the traceback goes to the log.
             log.exception("cycle crashed", extra={"source": name})
             self.telemetry.record_skipped(name, "error")
             return
@@ -176,7 +182,7 @@ class Worker:
         """Runs a killed worker left `running` (no live lease) are closed as `abandoned` at start."""
         try:
             closed = runs.close_abandoned_runs(self.store, now=self._clock())
-        except Exception as exc:  # the store is down: the first cycle will say so
+        except StoreError as exc:  # the store is down: the first cycle will say so
             log.error("abandoned runs not closed", extra={"error": type(exc).__name__})
             return
         if closed:

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from syncer.config.models import Settings
 from syncer.errors import OutputError
-from syncer.status_page import collect_status, render_document
+from syncer.views.status_data import collect_status
+from syncer.views.status_html import render_document
 
 NEW_FILE_MODE = 0o644  # a report is for reading and mailing; the temporary file starts as 0600
 

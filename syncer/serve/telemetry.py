@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from syncer.cycle import CycleReport
-from syncer.rollup.values import KeyResultValue
+from syncer.cycle import CycleResult
 from syncer.staleness import StaleKeyResult
+from syncer.values import KeyResultValue
 
 # Cycles last from a second (nothing changed) to many minutes (a first full pull).
 DURATION_BUCKETS = (1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600)
@@ -76,7 +76,7 @@ class Telemetry:
             registry=self.registry,
         )
 
-    def record_cycle(self, source: str, report: CycleReport, *, finished_at: datetime) -> None:
+    def record_cycle(self, source: str, report: CycleResult, *, finished_at: datetime) -> None:
         """Count one finished cycle of `source` and publish its key-result values."""
         self.cycles.labels(source, report.status).inc()
         self.pulled.labels(source).inc(sum(s.changed for p in report.pulls for s in p.streams))

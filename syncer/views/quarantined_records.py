@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from syncer.config.models import Settings
+from syncer.errors import StoreError
 from syncer.rollup.undated import Undated, count_backwards, count_undated
 from syncer.store import quarantine
 from syncer.store.database import create_store_engine
@@ -109,7 +110,7 @@ def check_lines(store_url: str, *, per_stream: int = 3) -> list[str]:
             return []
         with Session(engine) as session:
             return reason_lines(quarantine.top_reasons(session, per_stream=per_stream))
-    except SQLAlchemyError as exc:
+    except (StoreError, SQLAlchemyError) as exc:  # driver errors arrive as StoreError (store.faults)
         return [f"store: WARNING cannot read quarantined records: {type(exc).__name__}"]
     finally:
         engine.dispose()

@@ -14,8 +14,8 @@ from typing import Any
 import requests
 
 from syncer.config.models import Settings
-from syncer.cycle import CycleReport
-from syncer.rollup.values import KeyResultValue
+from syncer.cycle import CycleResult
+from syncer.values import KeyResultValue
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def status_changes(
     ]
 
 
-def alert_texts(settings: Settings, report: CycleReport, previous: Sequence[KeyResultValue]) -> list[str]:
+def alert_texts(settings: Settings, report: CycleResult, previous: Sequence[KeyResultValue]) -> list[str]:
     """The messages this cycle deserves under `alerts.on`."""
     texts: list[str] = []
     if "cycle_failed" in settings.alerts.on and report.status == "failed":
@@ -62,7 +62,7 @@ def alert_texts(settings: Settings, report: CycleReport, previous: Sequence[KeyR
 
 def send_alerts(
     settings: Settings,
-    report: CycleReport,
+    report: CycleResult,
     previous: Sequence[KeyResultValue],
     *,
     post: Post = requests.post,

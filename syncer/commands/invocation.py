@@ -1,0 +1,33 @@
+"""What every `okrsync` command gets: its arguments, the terminal, and the log redactor."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+from sqlalchemy.engine import make_url
+
+from syncer.config import load_settings
+from syncer.config.models import Settings
+from syncer.logs import Redactor, secret_values
+
+
+@dataclass(frozen=True)
+class Cli:
+    """What every command gets: its arguments, the terminal, and the log redactor."""
+
+    args: argparse.Namespace
+    out: Console
+    redactor: Redactor
+
+    def load(self, path: Path, env: Mapping[str, str] | None = None) -> Settings:
+        """Load the YAML; from then on every log line masks its secrets."""
+        settings = load_settings(path, os.environ if env is None else env)
+        store_password = make_url(settings.store).password  # a URL may carry the database password
+        self.redactor.add(secret_values(settings) | ({str(store_password)} if store_password else set()))
+        self.redactor.add_names(settings.masked_values)  # the store's host, when it came from a ${VAR}
+        return settings
