@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from itertools import chain
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -112,6 +113,41 @@ def _keyed_items(
             yield item, _lazy_fields(target)
 
 
+def _vanished_items(
+    session: Session, settings: Settings, target: KeyedTarget, values: Sequence[KeyResultValue]
+) -> Iterator[tuple[WriteItem, set[str]]]:
+    """Blank the keyed records of team, region and attribute groups the rollup no longer yields.
+
+    A team whose reps have all left drops out once its last record in the period goes (deleted,
+    moved, a new quarter): its record must not keep showing the old number. Only key results
+    computed this cycle count, so a stale key result keeps its last good values; departed reps'
+    own records keep theirs, as on their user records (docs/decisions.md, "unknown is not zero").
+    """
+    present = {v.key for v in values}
+    computed = {(v.objective, v.key_result) for v in values if v.is_total}
+    for ledger_target, _field in ledger.confirmed(session, target.source, target.object):
+        key = ledger_target.partition("=")[2]
+        if key in present:
+            continue
+        for objective, key_result in computed:
+            kr = settings.key_result(objective, key_result)
+            prefix = f"{objective}.{key_result}."
+            if kr is None or kr.group_by in (None, "owner") or not key.startswith(prefix):
+                continue
+            group = key.removeprefix(prefix)
+            named = {"key": key, "group": group, "title": kr.title or kr.key}  # a record's identity
+            fields: dict[str, FieldValue] = {
+                crm_field: named.get(expression.rsplit(".", 1)[-1])
+                for crm_field, expression in target.fields.items()
+                if (expression.split(".")[0] == "*" or expression.startswith(prefix))
+                and not expression.endswith((".period_start", ".period_end"))
+            }
+            if fields:
+                present.add(key)  # one item per record, whatever number of ledger rows it has
+                item = WriteItem(target.object, None, fields, target.upsert_on, key)
+                yield item, set()
+
+
 def _lazy_fields(target: WritebackTarget) -> set[str]:
     return {f for f, expression in target.fields.items() if expression.endswith("." + WITH_OTHERS_ONLY)}
 
@@ -122,7 +158,7 @@ def iter_wanted(
     """Every record `target` wants, with all its fields, and the fields sent only with others."""
     if isinstance(target, OwnerTarget):
         return _owner_items(session, settings, target, values)
-    return _keyed_items(target, values)
+    return chain(_keyed_items(target, values), _vanished_items(session, settings, target, values))
 
 
 def plan_writes(
