@@ -41,10 +41,10 @@ def _wait(state: RetryCallState) -> float:
     return _BACKOFF(state)
 
 
-def _log_retry(state: RetryCallState) -> None:
+def _log_retry(state: RetryCallState, message: str = "retrying crm call") -> None:
     error = state.outcome.exception() if state.outcome else None
     log.warning(
-        "retrying crm call",
+        message,
         extra={
             "attempt": state.attempt_number,
             "error": str(error),
@@ -91,15 +91,7 @@ def store_transactions(*, max_attempts: int = 4, sleep: Callable[[float], None] 
     """
 
     def before_sleep(state: RetryCallState) -> None:
-        error = state.outcome.exception() if state.outcome else None
-        log.warning(
-            "retrying store transaction",
-            extra={
-                "attempt": state.attempt_number,
-                "error": str(error),
-                "wait_seconds": round(state.next_action.sleep, 2) if state.next_action else None,
-            },
-        )
+        _log_retry(state, "retrying store transaction")
 
     return Retrying(
         retry=retry_if_exception_type(TransientStoreError),
