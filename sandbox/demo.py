@@ -1,8 +1,10 @@
-"""What `okrsync demo` needs from the sandboxes: a running Salesforce org and HubSpot portal, the
-environment its YAML reads, and a way to show what the cycle wrote onto their records."""
+"""What `okrsync demo` and `okrsync sandbox` need from the sandboxes: a running Salesforce org and
+HubSpot portal, the environment their YAML reads, and a way to show what a cycle wrote onto their
+records. The product's only way into `sandbox/`."""
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -10,8 +12,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from sandbox.http_server import ServedSandbox
 from sandbox.hubspot import HubSpotSandbox, HubSpotSettings
 from sandbox.salesforce import SalesforceSandbox, SandboxSettings
+from sandbox.tls import remove_localhost_certificate
 
 KEY_RESULTS_OBJECT = "p_key_results"  # HubSpotSandbox(key_results_schema=True)'s custom object
 KEY_RESULT_PROPERTIES = ("okr_key", "okr_value", "okr_target", "okr_progress", "okr_status")
@@ -28,15 +32,26 @@ class DemoOrg:
     hubspot: HubSpotSandbox
 
 
+class SandboxPortError(Exception):
+    """A sandbox could not listen on its port on 127.0.0.1 (in use, or not ours to take)."""
+
+    def __init__(self, crm: str, port: int, error: OSError) -> None:
+        self.crm, self.port, self.reason = crm, port, error.strerror or str(error)
+        self.in_use = error.errno == errno.EADDRINUSE
+        super().__init__(f"the {crm} sandbox cannot listen on port {port}: {self.reason}")
+
+
 @contextmanager
-def start_demo_org(now: datetime | None = None) -> Iterator[DemoOrg]:
-    """Start the Salesforce sandbox and the HubSpot sandbox (with the key-result object)."""
+def start_demo_org(now: datetime | None = None, *, sf_port: int = 0, hs_port: int = 0) -> Iterator[DemoOrg]:
+    """Start the Salesforce sandbox and the HubSpot sandbox (with the key-result object) on these
+    ports of 127.0.0.1 (0: any free one); SandboxPortError when one cannot listen there."""
     # One start for both, so they seed the same sample org; without `now` both clocks tick.
     start, ticking = now or datetime.now(UTC), now is None
-    with (
-        SalesforceSandbox(now=start, settings=SandboxSettings(ticking=ticking)) as sf,
-        HubSpotSandbox(now=start, key_results_schema=True, settings=HubSpotSettings(ticking=ticking)) as hs,
-    ):
+    sf = SalesforceSandbox(now=start, settings=SandboxSettings(ticking=ticking, port=sf_port))
+    hs = HubSpotSandbox(
+        now=start, key_results_schema=True, settings=HubSpotSettings(ticking=ticking, port=hs_port)
+    )
+    with _serving(sf, "Salesforce", sf_port), _serving(hs, "HubSpot", hs_port):
         env = {
             "OKRSYNC_SANDBOX_SF_URL": sf.instance_url,
             "OKRSYNC_SANDBOX_CA": sf.ca_bundle,
@@ -46,6 +61,29 @@ def start_demo_org(now: datetime | None = None) -> Iterator[DemoOrg]:
             "OKRSYNC_SANDBOX_HS_TOKEN": hs.access_token,
         }
         yield DemoOrg(env, sf, hs)
+
+
+@contextmanager
+def serve_demo_org(*, sf_port: int = 0, hs_port: int = 0) -> Iterator[DemoOrg]:
+    """`start_demo_org` for a process that runs the sandboxes alone (`okrsync sandbox`): once they
+    stop, however the block ends, the temporary CA and certificate files are deleted too."""
+    try:
+        with start_demo_org(sf_port=sf_port, hs_port=hs_port) as org:
+            yield org
+    finally:
+        remove_localhost_certificate()
+
+
+@contextmanager
+def _serving(sandbox: ServedSandbox, crm: str, port: int) -> Iterator[None]:
+    try:
+        sandbox.start()
+    except OSError as exc:
+        raise SandboxPortError(crm, port, exc) from exc
+    try:
+        yield
+    finally:
+        sandbox.stop()
 
 
 def read_user_fields(sandbox: SalesforceSandbox, fields: Sequence[str]) -> list[dict[str, Any]]:

@@ -2,7 +2,8 @@
 
 The CRM clients force `https://` (docs/crm-apis.md §2.3), so the local sandboxes serve TLS with a
 certificate from this CA and the clients trust `ca_bundle`. Made once per process (EC P-256 keys)
-in a temporary directory removed at exit; never use these files for anything but the sandbox.
+in a temporary directory removed at exit, or earlier by `remove_localhost_certificate` (a process
+ended by a signal skips `atexit`); never use these files for anything but the sandbox.
 """
 
 from __future__ import annotations
@@ -57,6 +58,14 @@ def localhost_certificate() -> SandboxCertificate:
         )
     )
     return paths
+
+
+def remove_localhost_certificate() -> None:
+    """Delete the CA and certificate files now, for a process done with every sandbox (`okrsync
+    sandbox` as it stops); a later `localhost_certificate()` makes new ones."""
+    if localhost_certificate.cache_info().currsize:
+        shutil.rmtree(localhost_certificate().ca_bundle.parent, ignore_errors=True)
+        localhost_certificate.cache_clear()
 
 
 def _validity() -> tuple[datetime, datetime]:

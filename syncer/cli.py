@@ -12,16 +12,19 @@ the ledger and are retried next cycle); 4 `okrsync plan` only: a run would chang
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from importlib import metadata
 from pathlib import Path
 
 from syncer.commands import crm, cycles, store_commands
 from syncer.commands.crm import connector_factory
 from syncer.commands.demo import demo_command
 from syncer.commands.invocation import Cli
+from syncer.commands.sandbox_command import port_number, sandbox_command
 from syncer.config.pitfalls import pitfall_problems
 from syncer.cycle import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, PHASES
 from syncer.errors import ConfigError, LeaseHeldError, OutputError, StoreError
@@ -37,68 +40,173 @@ PLAN_HELP = (
 DEMO_CONFIG = Path(__file__).resolve().parent.parent / "config" / "demo.yaml"
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+CONFIG_HELP = "the YAML file (default: $OKRSYNC_CONFIG)"
+STORE_HELP = "store URL (overrides the YAML's `store:`)"
+
+
+def _global_options(*, defaults: bool) -> argparse.ArgumentParser:
+    """The options every command takes, before or after its name (`okrsync run --log-level INFO`).
+
+    The top-level parser holds the defaults; each command's copy defaults to SUPPRESS, so it sets
+    the option only when given after the command and never resets one given before it.
+    """
+    options = argparse.ArgumentParser(add_help=False)
+    options.add_argument(
+        "--log-level",
+        type=str.upper,
+        choices=LOG_LEVELS,
+        default="WARNING" if defaults else argparse.SUPPRESS,
+        help="log level: DEBUG, INFO, WARNING (default) or ERROR",
+    )
+    options.add_argument(
+        "--log-json",
+        action="store_true",
+        default=None if defaults else argparse.SUPPRESS,
+        help="JSON log lines even on a terminal (they are JSON whenever stderr is not a terminal)",
+    )
+    return options
+
+
+def _config_option(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
+    """`-c FILE`, from $OKRSYNC_CONFIG when not given (required only when that is unset too)."""
+    from_env = os.environ.get("OKRSYNC_CONFIG") or None
+    parser.add_argument(
+        "-c",
+        "--config",
+        type=Path,
+        default=from_env,
+        required=required and from_env is None,
+        metavar="FILE",
+        help=CONFIG_HELP,
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="okrsync", description="Keep sales OKRs true inside the CRM.")
-    parser.add_argument("--log-level", default="WARNING", help="DEBUG, INFO, WARNING (default), ERROR")
-    parser.add_argument("--log-json", action="store_true", default=None, help="JSON logs even on a terminal")
+    parser = argparse.ArgumentParser(
+        prog="okrsync",
+        description="Keep sales OKRs true inside the CRM.",
+        parents=[_global_options(defaults=True)],
+    )
+    parser.add_argument("--version", action="version", version=f"okrsync {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    common = [_global_options(defaults=False)]
 
-    validate = commands.add_parser("validate", help="check the YAML offline")
-    validate.add_argument("-c", "--config", required=True, type=Path)
+    def command(name: str, help: str, **options: object) -> argparse.ArgumentParser:
+        return commands.add_parser(name, help=help, description=help, parents=common, **options)  # type: ignore[arg-type]
 
-    run = commands.add_parser("run", help="run one cycle now")
-    run.add_argument("-c", "--config", required=True, type=Path)
+    validate = command("validate", "check the YAML offline: no CRM, no store, no secret needed")
+    _config_option(validate)
+    validate.add_argument(
+        "--strict-env", action="store_true", help="an unset ${VARIABLE} is an error, not a warning"
+    )
+
+    run = command("run", "run one cycle now: pull, roll up, write back")
+    _config_option(run)
     run.add_argument("--only", choices=PHASES, help="run a single phase")
-    run.add_argument("--source", action="append", help="only this source (repeatable)")
+    run.add_argument("--source", action="append", metavar="NAME", help="only this source (repeatable)")
     run.add_argument("--full", action="store_true", help="resync the streams from scratch")
 
-    check = commands.add_parser("check", help="check the YAML against the live CRMs (changes nothing)")
-    check.add_argument("-c", "--config", required=True, type=Path)
+    check = command("check", "check the YAML against the live CRMs (changes nothing)")
+    _config_option(check)
 
-    fields = commands.add_parser("fields", help="the CRM fields write-back needs")
+    fields = command("fields", "the CRM fields write-back needs")
     fields_commands = fields.add_subparsers(dest="fields_command", required=True, metavar="ACTION")
-    ensure = fields_commands.add_parser("ensure", help="plan (or --apply) the missing write-back fields")
-    ensure.add_argument("-c", "--config", required=True, type=Path)
+    ensure_help = "list the missing write-back fields (exit 1 when some are missing), or create them"
+    ensure = fields_commands.add_parser("ensure", help=ensure_help, description=ensure_help, parents=common)
+    _config_option(ensure)
     ensure.add_argument("--apply", action="store_true", help="create the fields and grant edit access")
 
-    demo = commands.add_parser("demo", help="run a full cycle against the local CRM sandbox")
-    demo.add_argument("-c", "--config", type=Path, default=DEMO_CONFIG)
+    demo = command("demo", "run a full cycle against the local CRM sandboxes, in a temporary store")
+    demo.add_argument("-c", "--config", type=Path, default=DEMO_CONFIG, metavar="FILE", help="the YAML file")
     demo.add_argument("--store", help="store URL (default: a fresh SQLite file in a temp directory)")
 
-    status = commands.add_parser("status", help="key results, per rep, last runs, API usage, failed writes")
-    status.add_argument("-c", "--config", required=True, type=Path)
+    sandbox = command(
+        "sandbox",
+        "run both local CRM sandboxes until Ctrl-C, with a YAML and the environment to try every command",
+    )
+    sandbox.add_argument(
+        "--dir",
+        type=Path,
+        default=Path("okrsync-sandbox"),
+        metavar="DIR",
+        help="where okrsync.yaml, sandbox.env and the store go (default: ./okrsync-sandbox)",
+    )
+    sandbox.add_argument(
+        "-c",
+        "--config",
+        type=Path,
+        default=DEMO_CONFIG,
+        metavar="FILE",
+        help="the YAML to start from (default: the demo's)",
+    )
+    sandbox.add_argument("--store", help="store URL (default: okrsync.db in --dir, fresh at every start)")
+    for option, what in (("--sf-port", "Salesforce sandbox"), ("--hs-port", "HubSpot sandbox")):
+        sandbox.add_argument(
+            option,
+            type=port_number,
+            default=0,
+            metavar="N",
+            help=f"port of the {what} (default: any free one)",
+        )
+    sandbox.add_argument(
+        "--serve-port",
+        type=port_number,
+        default=0,
+        metavar="N",
+        help="port the YAML gives `okrsync serve` (default: a free one)",
+    )
 
-    report = commands.add_parser("report", help="write a self-contained HTML report with the charts")
-    report.add_argument("-c", "--config", required=True, type=Path)
-    report.add_argument("-o", "--output", required=True, type=Path, help="the HTML file to write")
+    status = command("status", "key results, per rep, last runs, API usage, failed writes (reads the store)")
+    _config_option(status)
+    status.add_argument("--store", help=STORE_HELP)
 
-    serve = commands.add_parser("serve", help="run every source on its schedule until stopped")
-    serve.add_argument("-c", "--config", required=True, type=Path)
+    report = command("report", "write a self-contained HTML report with the charts (reads the store)")
+    _config_option(report)
+    report.add_argument("--store", help=STORE_HELP)
+    report.add_argument(
+        "-o", "--output", required=True, type=Path, metavar="FILE", help="the HTML file to write"
+    )
+
+    serve = command("serve", "run every source on its schedule until stopped, with the status page")
+    _config_option(serve)
     serve.add_argument("--port", type=int, help="port of /healthz, /metrics and the status page")
 
-    push = commands.add_parser("push", help="write back now from the store, without pulling")
-    push.add_argument("-c", "--config", required=True, type=Path)
+    push = command("push", "write back now from the store, without pulling")
+    _config_option(push)
     push.add_argument("--force", action="store_true", help="re-send every value, ignoring the ledger")
-    plan = commands.add_parser("plan", help=PLAN_HELP, description=PLAN_HELP)
-    plan.add_argument("-c", "--config", required=True, type=Path)
+
+    plan = command("plan", PLAN_HELP)
+    _config_option(plan)
     plan.add_argument("--json", action="store_true", help="print the diff as JSON")
 
-    db = commands.add_parser("db", help="store maintenance")
+    db = command("db", "store maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
-    db_upgrade = db_commands.add_parser("upgrade", help="apply store migrations")
-    db_upgrade.add_argument("-c", "--config", type=Path, help="take the store URL from this YAML")
-    db_upgrade.add_argument("--store", help="store URL (overrides the YAML)")
-    db_reset = db_commands.add_parser("reset-source", help="forget one source's data (another org behind it)")
+    upgrade_help = "create the store or apply its pending migrations"
+    db_upgrade = db_commands.add_parser(
+        "upgrade", help=upgrade_help, description=upgrade_help, parents=common
+    )
+    _config_option(db_upgrade, required=False)
+    db_upgrade.add_argument("--store", help=STORE_HELP)
+    reset_help = "forget one source's data (another org behind it)"
+    db_reset = db_commands.add_parser("reset-source", help=reset_help, description=reset_help, parents=common)
     db_reset.add_argument("source", metavar="NAME", help="the source's name in the YAML")
-    db_reset.add_argument("-c", "--config", type=Path, help="take the store URL from this YAML")
-    db_reset.add_argument("--store", help="store URL (overrides the YAML)")
+    _config_option(db_reset, required=False)
+    db_reset.add_argument("--store", help=STORE_HELP)
     db_reset.add_argument("--yes", action="store_true", help="really delete (without it: only count)")
     return parser
 
 
+def _version() -> str:
+    try:
+        return metadata.version("okrsync")
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    redactor = configure_logging(level=args.log_level.upper(), as_json=args.log_json)
+    redactor = configure_logging(level=args.log_level, as_json=args.log_json)
     # Piped output (CI logs, cron mail) gets wide tables instead of 80 truncated columns.
     width = None if sys.stdout.isatty() else 200
     cli = Cli(args, SafeConsole(width=width), redactor)
@@ -106,6 +214,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "validate": _validate,
         "run": cycles.run_command,
         "demo": demo_command,
+        "sandbox": sandbox_command,
         "db": store_commands.db_command,
         "serve": _serve,
         "status": store_commands.status_command,
@@ -138,13 +247,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _validate(cli: Cli) -> int:
+    """Offline: the CI check ops run where the CRM secrets are absent. An unset `${NAME}` is a
+    warning (the commands that reach a CRM refuse it), an error with --strict-env."""
     args, out = cli.args, cli.out
-    settings = cli.load(args.config)
+    if args.strict_env:
+        settings, unset = cli.load(args.config), []
+    else:
+        loaded = cli.load_offline(args.config)
+        settings, unset = loaded.settings, loaded.unset
     krs = sum(len(o.key_results) for o in settings.objectives)
     out.print(
         f"{args.config}: valid — {len(settings.sources)} sources, {len(settings.objectives)} objectives, "
         f"{krs} key results, {len(settings.writeback)} write-back targets"
     )
+    for problem in unset:
+        out.print(f"warning: {problem}: set it where okrsync reaches the CRMs", markup=False)
     for warning in pitfall_problems(settings, args.config):  # valid, but probably not what was meant
         out.print(f"warning: {warning}", markup=False)
     return EXIT_OK

@@ -156,6 +156,10 @@ class StoreDataError(StoreError):
         self.driver_error = driver_error  # the driver's exception class name, e.g. NumericValueOutOfRange
 
 
+class StoreMissingError(StoreError):
+    """A command that only reads the store found none at its URL (it creates none)."""
+
+
 class StoreSchemaError(StoreError):
     """The store's schema is not the one this okrsync knows: older, newer, or of unknown version."""
 

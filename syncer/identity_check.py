@@ -17,7 +17,7 @@ from syncer.contract import Connector, Finding
 from syncer.cycle import EXIT_CONFIG, EXIT_OK
 from syncer.errors import OrgMismatchError, StoreError
 from syncer.store import identities
-from syncer.store.database import open_store
+from syncer.store.database import open_store, refuse_new_store
 from syncer.views.terminal import print_error
 
 
@@ -59,7 +59,7 @@ def reset_source_command(out: Console, store_url: str, source: str, *, confirmed
 
     Raises StoreError.
     """
-    store = open_store(store_url)
+    store = open_store(store_url, on_new=refuse_new_store)
     try:
         with store.sessions.begin() as session:
             rows = (identities.reset_source if confirmed else identities.count_source_rows)(session, source)

@@ -26,7 +26,7 @@ from syncer import staleness
 from syncer.config.models import Settings
 from syncer.contract import Connector, FieldValue
 from syncer.cycle import EXIT_FAILED, EXIT_OK, CycleOptions, run_cycle
-from syncer.store.database import Store, open_store
+from syncer.store.database import NewStore, Store, open_store
 from syncer.views.terminal import plain
 
 EXIT_CHANGES = 4  # `okrsync plan`: a run would change something in a CRM
@@ -95,10 +95,15 @@ def plan_run(
 
 
 def plan_command(
-    settings: Settings, open_connector: Callable[[str], Connector], *, out: Console, as_json: bool
+    settings: Settings,
+    open_connector: Callable[[str], Connector],
+    *,
+    out: Console,
+    as_json: bool,
+    on_new: NewStore | None = None,
 ) -> int:
     """`okrsync plan`: run the plan on the YAML's store, print it (a table, or JSON), its exit code."""
-    store = open_store(settings.store)
+    store = open_store(settings.store, on_new=on_new)
     try:
         report = plan_run(settings, store, open_connector, clock=lambda: datetime.now(UTC))
     finally:

@@ -17,14 +17,16 @@ from syncer.errors import OkrsyncError
 from syncer.failures import describe_error
 from syncer.interruption import stop_on_sigterm
 from syncer.serve.alerts import send_alerts
-from syncer.store.database import open_store
+from syncer.store.database import NewStore, open_store
 from syncer.store.snapshots import latest_values
 from syncer.views import console as text
 from syncer.views.terminal import print_error
 
 
-def cycle_and_print(settings: Settings, out: Console, options: CycleOptions) -> int:
-    store = open_store(settings.store)
+def cycle_and_print(
+    settings: Settings, out: Console, options: CycleOptions, *, on_new: NewStore | None = None
+) -> int:
+    store = open_store(settings.store, on_new=on_new)
     try:
         with store.sessions() as session:
             previous = latest_values(session)  # what alerts compare the new statuses with
@@ -61,20 +63,25 @@ def run_command(cli: Cli) -> int:
             full=args.full,
             stop=stop,
         )
-        return cycle_and_print(settings, out, options)
+        return cycle_and_print(settings, out, options, on_new=cli.announce_new_store)
 
 
 def push_command(cli: Cli) -> int:
     """The push phase alone; with --force every value is sent again (syncer.drift)."""
     settings = cli.load(cli.args.config)
     with stop_on_sigterm() as stop:
-        return cycle_and_print(
-            settings, cli.out, CycleOptions(phases=["push"], force=cli.args.force, stop=stop)
-        )
+        options = CycleOptions(phases=["push"], force=cli.args.force, stop=stop)
+        return cycle_and_print(settings, cli.out, options, on_new=cli.announce_new_store)
 
 
 def plan_command(cli: Cli) -> int:
     from syncer import plan
 
     settings = cli.load(cli.args.config)
-    return plan.plan_command(settings, connector_factory(settings), out=cli.out, as_json=cli.args.json)
+    return plan.plan_command(
+        settings,
+        connector_factory(settings),
+        out=cli.out,
+        as_json=cli.args.json,
+        on_new=cli.announce_new_store,
+    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,6 @@ from syncer.config.models import JwtBearer, SalesforceSource, Settings
 from syncer.config.rules import check_rules
 from syncer.config.schema import dotted, explain_errors
 from syncer.config.violations import Path as KeyPath
-from syncer.config.violations import Violation
 from syncer.errors import ConfigError, ConfigProblem
 
 log = logging.getLogger(__name__)
@@ -37,28 +36,77 @@ _REFERENCE = re.compile(r"\$\$\{|\$\{([^}]*)(\}?)")  # `$${` is an escaped, lite
 _VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
+# What an unset `${NAME}` becomes when loading offline, tried in turn until the field accepts it:
+# any text, a URL (instance_url, base_url), a store URL, a number. None of them is reachable.
+PLACEHOLDERS = ("unset", "https://unset.invalid", "sqlite:///unset.invalid.db", "1")
+
+
+@dataclass(frozen=True)
+class OfflineSettings:
+    """The YAML loaded for a command that touches no CRM (`validate`, `status`, `report`, `db`).
+
+    An unset `${NAME}` is a warning here, not an error; the field it fills holds a placeholder
+    from PLACEHOLDERS, so `settings` must not be used to reach a CRM. `unset_paths` says which
+    fields those are (a store URL among them cannot be opened).
+    """
+
+    settings: Settings
+    unset: list[ConfigProblem]
+    unset_paths: frozenset[KeyPath]
+
+    @property
+    def store_is_set(self) -> bool:
+        return ("store",) not in self.unset_paths
+
+
 def load_settings(path: str | Path, env: Mapping[str, str]) -> Settings:
     """Read, interpolate and validate one YAML file.
 
     Raises ConfigError with every problem found, sorted by line. File paths in the result are
     absolute (resolved against the YAML file's directory).
     """
-    file = Path(path)
-    document = _read(file)
-    _interpolate(document, env)
-    violations: list[Violation] = []
-    errors: list[ErrorDetails] = []
-    settings: Settings | None = None
-    try:
-        settings = Settings.model_validate(document.data)
-    except ValidationError as exc:
-        errors = exc.errors(include_url=False)  # reported below, outside the handler: no input in a traceback
-    if settings is not None:  # the cross-field rules need a whole model; they report with YAML paths
-        violations = check_rules(settings)
-    found = [*explain_errors(errors), *((v.path, v.message) for v in violations)]
-    for problem_path, message in found:
+    return _load(Path(path), env, offline=False).settings
+
+
+def load_offline(path: str | Path, env: Mapping[str, str]) -> OfflineSettings:
+    """`load_settings` for a command that reaches no CRM: an unset `${NAME}` is only a warning.
+
+    Raises ConfigError for every other problem (and for a field no placeholder fits, since the
+    rules that depend on it cannot be checked without its value).
+    """
+    return _load(Path(path), env, offline=True)
+
+
+def _load(file: Path, env: Mapping[str, str], *, offline: bool) -> OfflineSettings:
+    base = _read(file)
+    shape: dict[KeyPath, int] = {}  # an unset field → the PLACEHOLDERS entry it is given
+    for attempt in range(len(PLACEHOLDERS) if offline else 1):
+        document = base.fresh()
+        fits = (lambda path: PLACEHOLDERS[shape.get(path, 0)]) if offline else None
+        _interpolate(document, env, fits)
+        errors: list[ErrorDetails] = []
+        settings: Settings | None = None
+        try:
+            settings = Settings.model_validate(document.data)
+        except ValidationError as exc:
+            errors = exc.errors(
+                include_url=False
+            )  # reported below, outside the handler: no input in a traceback
+        explained = explain_errors(errors)
+        misfits = {path for path, _ in explained if path in document.unfilled}
+        if not misfits or attempt == len(PLACEHOLDERS) - 1:
+            break
+        for path in misfits:
+            shape[path] = shape.get(path, 0) + 1
+    violations = (
+        check_rules(settings) if settings is not None else []
+    )  # the cross-field rules need a whole model
+    for problem_path, message in [*explained, *((v.path, v.message) for v in violations)]:
         if problem_path not in document.unfilled:  # already reported: its variable is not set
             document.report(problem_path, message)
+    for path in sorted(misfits, key=str) if offline else ():
+        names = ", ".join(document.variables.get(path, {})) or "its variable"
+        document.report(path, f"set {names} to check `{dotted(path)}`: no placeholder value fits it")
     if settings is not None:
         _check_secrets(document, settings)
         _check_store_url(document, settings)
@@ -66,7 +114,8 @@ def load_settings(path: str | Path, env: Mapping[str, str]) -> Settings:
         raise ConfigError(document.sorted_problems())
     log.info("configuration loaded", extra={"file": str(file), "sources": len(settings.sources)})
     resolved = _with_files_resolved(settings, file.absolute().parent)
-    return resolved.with_masked(_variable_host(document, settings.store))
+    masked = resolved.with_masked(_variable_host(document, settings.store))
+    return OfflineSettings(masked, document.sorted_unset(), frozenset(document.unfilled))
 
 
 # ---------------------------------------------------------------- the document and its line marks
@@ -83,6 +132,11 @@ class _Document:
     # path → the variables interpolated there, with their values, to keep those out of messages
     variables: dict[KeyPath, dict[str, str]] = field(default_factory=dict)
     unfilled: set[KeyPath] = field(default_factory=set)
+    unset: list[ConfigProblem] = field(default_factory=list)  # offline: unset variables, as warnings
+
+    def fresh(self) -> _Document:
+        """The document as read, before interpolation: for another pass over the same file."""
+        return _Document(self.file, self.data, self.lines, problems=list(self.problems))
 
     def line_of(self, path: KeyPath) -> int | None:
         """The line of `path`, or of its nearest parent written in the file (for a missing key)."""
@@ -100,8 +154,14 @@ class _Document:
         self.problems.append(ConfigProblem(self.file, self.line_of(path), message))
 
     def sorted_problems(self) -> list[ConfigProblem]:
-        unique = dict.fromkeys(self.problems)
-        return sorted(unique, key=lambda p: (p.line or 0, p.message))
+        return _by_line(self.problems)
+
+    def sorted_unset(self) -> list[ConfigProblem]:
+        return _by_line(self.unset)
+
+
+def _by_line(problems: list[ConfigProblem]) -> list[ConfigProblem]:
+    return sorted(dict.fromkeys(problems), key=lambda p: (p.line or 0, p.message))
 
 
 def _read(file: Path) -> _Document:
@@ -156,8 +216,14 @@ def _top_level_problem(file: str, data: Any, line: int) -> ConfigProblem | None:
 # ---------------------------------------------------------------- ${NAME} interpolation
 
 
-def _interpolate(document: _Document, env: Mapping[str, str]) -> None:
-    """Replace `${NAME}` in every string value with env[NAME]; a missing variable is a problem."""
+def _interpolate(
+    document: _Document, env: Mapping[str, str], placeholder: Callable[[KeyPath], str] | None
+) -> None:
+    """Replace `${NAME}` in every string value with env[NAME].
+
+    A missing variable is a problem; offline (with `placeholder`) it is a warning, and the value
+    becomes `placeholder(path)`.
+    """
 
     def fill(text: str, path: KeyPath) -> str:
         def replace(match: re.Match[str]) -> str:
@@ -168,6 +234,11 @@ def _interpolate(document: _Document, env: Mapping[str, str]) -> None:
                 problem = f"`{match[0]}` is not a variable: write ${{NAME}} (letters, digits, _), or $${{ for a literal ${{"
             elif name not in env:
                 problem = f"environment variable {name} is not set (used by {dotted(path)})"
+                if placeholder is not None:
+                    document.unset.append(ConfigProblem(document.file, document.line_of(path), problem))
+                    used[name] = ""
+                    unset.append(name)
+                    return ""
             else:
                 used[name] = env[name]
                 return env[name]
@@ -176,7 +247,11 @@ def _interpolate(document: _Document, env: Mapping[str, str]) -> None:
             return ""
 
         used: dict[str, str] = {}
+        unset: list[str] = []
         filled = _REFERENCE.sub(replace, text)
+        if unset and placeholder is not None:  # the whole value, so that it fits the field's shape
+            document.unfilled.add(path)
+            filled = placeholder(path)
         if used or path in document.unfilled:
             document.variables[path] = used
         return filled

@@ -7,6 +7,7 @@ shared production store behind ops' back).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from syncer.config.store_url import store_url_problem
-from syncer.errors import StoreError, StoreSchemaError, StoreUnavailableError
+from syncer.errors import StoreError, StoreMissingError, StoreSchemaError, StoreUnavailableError
 from syncer.store.faults import shown_url, translate_faults
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -110,12 +111,33 @@ def upgrade(engine: Engine) -> None:
         ) from exc
 
 
-def open_store(url: str) -> Store:
-    """Open the store, creating it at the current schema when it is new."""
+NewStore = Callable[[str], None]  # told where a new store is about to be created; may refuse by raising
+
+
+def refuse_new_store(where: str) -> None:
+    """For commands that only read the store (`status`, `report`, `db reset-source`): create none."""
+    raise StoreMissingError(
+        f"no okrsync store at {where} yet: the first `okrsync run -c FILE` creates it "
+        "(or `okrsync db upgrade -c FILE`); check `store:` or --store if one should be there"
+    )
+
+
+def open_store(url: str, *, on_new: NewStore | None = None) -> Store:
+    """Open the store, creating it at the current schema when it is new.
+
+    `on_new` hears of a new store before anything is created: a command announces it ("creating
+    a new store at …") or refuses it (`refuse_new_store`), so a mistyped path in `status` leaves
+    no empty database behind.
+    """
+    told = on_new is not None and _is_missing_sqlite_file(url)
+    if told and on_new is not None:
+        on_new(shown_url(url))
     engine = create_store_engine(url)
     try:
         revision = schema_revision(engine)
-        if revision is None and not inspect(engine).get_table_names():
+        if is_empty(engine):
+            if on_new is not None and not told:
+                on_new(shown_url(url))
             upgrade(engine)
         elif revision != schema_head():
             _refuse_unknown(engine, revision, fix=" (nothing was changed)")
@@ -132,6 +154,19 @@ def open_store(url: str) -> Store:
             f"cannot open the store {shown_url(url)}: {type(exc).__name__}: {_first_line(exc)}"
         ) from exc
     return Store(engine=engine, sessions=sessionmaker(engine, expire_on_commit=False))
+
+
+def is_empty(engine: Engine) -> bool:
+    """No okrsync schema and no table at all: a new store (an empty file or database)."""
+    return schema_revision(engine) is None and not inspect(engine).get_table_names()
+
+
+def _is_missing_sqlite_file(url: str) -> bool:
+    """A SQLite URL whose file does not exist yet (connecting would create it)."""
+    if not url.startswith("sqlite:///"):
+        return False
+    path = url.removeprefix("sqlite:///").split("?", 1)[0]
+    return path not in ("", ":memory:") and not Path(path).expanduser().exists()
 
 
 def _refuse_unknown(engine: Engine, revision: str | None, *, fix: str) -> None:

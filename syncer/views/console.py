@@ -10,8 +10,7 @@ from collections.abc import Collection, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from rich.console import Console
-from rich.table import Table
+from rich.console import Console, Group
 
 from syncer import currencies
 from syncer.cycle import CycleResult
@@ -19,8 +18,14 @@ from syncer.errors import ConfigError
 from syncer.values import KeyResultValue
 from syncer.views import quarantined_records, stale_key_results
 from syncer.views.status_data import Status
+from syncer.views.tables import Cell, Column, fitted_table
 from syncer.views.terminal import joined, plain
 
+PULL_COLUMNS = (
+    Column("source"),
+    Column("stream", constant_folds=False),
+    *(Column(name, numeric=True) for name in ("read", "new or changed", "deleted", "skipped (bad)")),
+)
 STATUS_STYLE = {"done": "bold green", "on_track": "green", "at_risk": "yellow", "off_track": "red"}
 
 
@@ -40,42 +45,49 @@ def print_config_error(console: Console, error: ConfigError) -> None:
     console.print(f"{count} problem{'s' if count != 1 else ''} found; nothing was touched.", highlight=False)
 
 
+KEY_RESULT_COLUMNS = (
+    Column("key result"),
+    Column("group"),
+    Column("value", numeric=True),
+    Column("target", numeric=True),
+    Column("progress", numeric=True),
+    Column("expected", numeric=True),
+    Column("status", whole=True),
+)
+
+
 def key_result_table(
     values: Sequence[KeyResultValue], *, title: str, groups: bool, stale: Collection[str] = ()
-) -> Table:
+) -> Group:
     """One row per value; the key results named in `stale` ("objective.key_result") show their
     last good value with the status `stale`."""
-    table = Table(title=title, title_justify="left")
-    for column in ("key result", "group", "value", "target", "progress", "expected", "status"):
-        table.add_column(
-            column, justify="right" if column in ("value", "target", "progress", "expected") else "left"
-        )
+    rows = []
     for value in values:
         if (value.group_kind != "total") != groups:
             continue
         status = "stale" if f"{value.objective}.{value.key_result}" in stale else value.status or "—"
-        table.add_row(
-            f"{value.objective}.{value.key_result}",
-            value.group_key or "total",
-            currencies.format_amount(value.value, value.currency) or format_number(value.value),
-            currencies.format_amount(value.target, value.currency) or format_number(value.target),
-            "—" if value.progress is None else f"{value.progress_pct:.1f} %",
-            f"{value.expected * 100:.0f} %",
-            plain(status, STATUS_STYLE.get(status, "magenta" if status == "stale" else "")),
+        rows.append(
+            (
+                f"{value.objective}.{value.key_result}",
+                value.group_key or "total",
+                currencies.format_amount(value.value, value.currency) or format_number(value.value),
+                currencies.format_amount(value.target, value.currency) or format_number(value.target),
+                "—" if value.progress is None else f"{value.progress_pct:.1f} %",
+                f"{value.expected * 100:.0f} %",
+                plain(status, STATUS_STYLE.get(status, "magenta" if status == "stale" else "")),
+            )
         )
-    return table
+    return fitted_table(title, KEY_RESULT_COLUMNS, rows)
 
 
-def records_table(rows: Sequence[Mapping[str, Any]], *, title: str) -> Table:
+def records_table(rows: Sequence[Mapping[str, Any]], *, title: str) -> Group:
     """CRM records as a table, one column per field (numbers right-aligned)."""
-    table = Table(title=title, title_justify="left")
-    columns = list(rows[0]) if rows else []
-    for column in columns:
-        numeric = any(isinstance(row.get(column), int | float | Decimal) for row in rows)
-        table.add_column(column, justify="right" if numeric else "left")
-    for row in rows:
-        table.add_row(*(_cell(row.get(column)) for column in columns))
-    return table
+    names = list(rows[0]) if rows else []
+    columns = [
+        Column(name, numeric=any(isinstance(row.get(name), int | float | Decimal) for row in rows))
+        for name in names
+    ]
+    return fitted_table(title, columns, [[_cell(row.get(name)) for name in names] for row in rows])
 
 
 def _cell(value: Any) -> str:
@@ -88,20 +100,14 @@ def _cell(value: Any) -> str:
 
 def print_cycle(console: Console, report: CycleResult) -> None:
     """The summary `okrsync run` prints: pulled per stream, key results, writes, errors."""
-    pulled = Table(title=f"Run {report.run_id}: pulled", title_justify="left")
-    for column in ("source", "stream", "read", "new or changed", "deleted", "skipped (bad)"):
-        pulled.add_column(column, justify="left" if column in ("source", "stream") else "right")
+    rows: list[tuple[Cell, ...]] = []
     for source in report.pulls:
-        pulled.add_row(source.source, "owners", str(source.owners), "", "", "")
+        rows.append((source.source, "owners", str(source.owners), "", "", ""))
         for stream in source.streams:
-            pulled.add_row(
-                source.source,
-                joined([stream.stream, (" (failed)" if stream.error else "", "red")]),
-                str(stream.received),
-                str(stream.changed),
-                str(stream.deleted),
-                str(stream.rejected),
-            )
+            name = joined([stream.stream, (" (failed)" if stream.error else "", "red")])
+            counts = (stream.received, stream.changed, stream.deleted, stream.rejected)
+            rows.append((source.source, name, *map(str, counts)))
+    pulled = fitted_table(f"Run {report.run_id}: pulled", PULL_COLUMNS, rows)
     if report.pulls:
         console.print(pulled)
     if report.values:
@@ -148,25 +154,36 @@ def print_status(console: Console, status: Status) -> None:
         console.print("failed writes: none", highlight=False)
 
 
-def _runs_table(status: Status) -> Table:
-    table = Table(title="Last runs (API usage per run)", title_justify="left")
-    numeric = ("pulled", "written", "repaired", "rejected", "API calls", "retries")
-    for column in ("run", "started", "status", *numeric, "error"):
-        table.add_column(column, justify="right" if column in numeric else "left")
+RUN_COLUMNS = (
+    Column("run", numeric=True, constant_folds=False),
+    Column("started"),
+    Column("status", whole=True, constant_folds=False),
+    *(
+        Column(name, numeric=True)
+        for name in ("pulled", "written", "repaired", "rejected", "API calls", "retries")
+    ),
+    Column("error"),
+)
+FAILED_WRITE_COLUMNS = tuple(
+    Column(name, numeric=name == "attempts")
+    for name in ("source", "object", "record", "field", "code", "error", "attempts")
+)
+
+
+def _runs_table(status: Status) -> Group:
+    rows = []
     for run in status.runs:
         c = run.counts
         repaired = (c.details or {}).get("repaired_fields", 0)
         counts = (c.pulled, c.written, repaired, c.write_errors, c.api_calls, c.retries)
         started = f"{run.started_at:%Y-%m-%d %H:%M}"
-        table.add_row(str(run.id), started, run.status, *map(str, counts), plain(c.error or ""))
-    return table
+        rows.append((str(run.id), started, run.status, *map(str, counts), c.error or ""))
+    return fitted_table("Last runs (API usage per run)", RUN_COLUMNS, rows)
 
 
-def _failed_writes_table(status: Status) -> Table:
-    table = Table(title="Failed writes", title_justify="left")
-    for column in ("source", "object", "record", "field", "code", "error", "attempts"):
-        table.add_column(column)
-    for w in status.failed_writes:
-        cells = (w.source, w.object, w.target, w.field, w.error_code or "")
-        table.add_row(*(plain(cell) for cell in cells), plain(w.error or ""), str(w.attempts))
-    return table
+def _failed_writes_table(status: Status) -> Group:
+    rows = [
+        (w.source, w.object, w.target, w.field, w.error_code or "", w.error or "", str(w.attempts))
+        for w in status.failed_writes
+    ]
+    return fitted_table("Failed writes", FAILED_WRITE_COLUMNS, rows)

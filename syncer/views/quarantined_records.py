@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 
-from rich.table import Table
+from rich.console import Group
 from rich.text import Text
 from sqlalchemy import inspect
 from sqlalchemy.exc import SQLAlchemyError
@@ -23,6 +23,7 @@ from syncer.rollup.undated import Undated, count_backwards, count_undated
 from syncer.store import quarantine
 from syncer.store.database import create_store_engine
 from syncer.store.quarantine import Quarantined, ReasonCount
+from syncer.views.tables import Column, fitted_table
 
 TOP_RECORDS = 20  # the newest quarantined records shown; the total is always given
 
@@ -40,26 +41,19 @@ def collect_quarantine(session: Session, settings: Settings, *, limit: int = TOP
     return QuarantineStatus(quarantine.count(session), quarantine.top(session, limit=limit), undated)
 
 
-def console_tables(status: QuarantineStatus) -> list[Table | Text]:
+def console_tables(status: QuarantineStatus) -> list[Group | Text]:
     """`okrsync status`: quarantined records (top N, newest first) and skipped undated records."""
-    shown: list[Table | Text] = []
+    shown: list[Group | Text] = []
     if not status.total:
         shown.append(Text("quarantined records: none"))
     else:
         title = f"Quarantined records ({len(status.records)} of {status.total}, newest first)"
-        table = Table(title=title, title_justify="left")
-        for column in ("source", "stream", "id", "field", "reason", "last seen"):
-            table.add_column(column)
-        for r in status.records:
-            cells = (
-                r.source,
-                r.stream,
-                r.record_id,
-                r.field or "",
-                r.reason,
-                f"{r.last_seen:%Y-%m-%d %H:%M}",
-            )
-            table.add_row(*(Text(cell) for cell in cells))
+        rows = [
+            (r.source, r.stream, r.record_id, r.field or "", r.reason, f"{r.last_seen:%Y-%m-%d %H:%M}")
+            for r in status.records
+        ]
+        columns = [Column(name) for name in ("source", "stream", "id", "field", "reason", "last seen")]
+        table = fitted_table(title, columns, rows)
         shown.append(table)
     for item in status.undated:
         shown.append(Text(f"{item.objective}.{item.key_result}: {item.note}"))

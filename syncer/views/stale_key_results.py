@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
-from rich.table import Table
+from rich.console import Group
 
 from syncer.staleness import StaleKeyResult
+from syncer.views.tables import Column, fitted_table
 from syncer.views.terminal import plain
 
 STALE_COLOUR = "#8250df"  # neither a progress colour nor an error red: the number is unknown
@@ -22,17 +23,21 @@ def stale_of(stale: Sequence[StaleKeyResult], objective: str, key_result: str) -
     return [s for s in stale if (s.objective, s.key_result) == (objective, key_result)]
 
 
-def console_table(stale: Sequence[StaleKeyResult]) -> Table:
+def console_table(stale: Sequence[StaleKeyResult]) -> Group:
     """`okrsync status`: each stale key result with the stream that holds it back and why."""
     title = "Stale key results: not written, their CRM fields keep the last good values"
-    table = Table(title=title, title_justify="left")
-    for column in ("key result", "source", "stream", "reason", "last good pull"):
-        table.add_column(column)
-    for s in stale:
-        why = "never completed a pull" if s.error is None else s.error
-        since = f"{s.last_good_at:%Y-%m-%d %H:%M}" if s.last_good_at else "never"
-        table.add_row(plain(s.key), plain(s.source), plain(s.stream), plain(why, "magenta"), since)
-    return table
+    rows = [
+        (
+            s.key,
+            s.source,
+            s.stream,
+            plain("never completed a pull" if s.error is None else s.error, "magenta"),
+            f"{s.last_good_at:%Y-%m-%d %H:%M}" if s.last_good_at else "never",
+        )
+        for s in stale
+    ]
+    columns = [Column(name) for name in ("key result", "source", "stream", "reason", "last good pull")]
+    return fitted_table(title, columns, rows)
 
 
 def html_badge() -> str:

@@ -77,7 +77,7 @@ def test_an_unwritable_store_path_is_one_line(tmp_path: Path, capsys: pytest.Cap
     (tmp_path / "plain-file").write_text("not a directory")
     config = write_config(tmp_path, f"sqlite:///{tmp_path / 'plain-file' / 'okr.db'}")
 
-    assert main(["status", "-c", str(config)]) == 1
+    assert main(["db", "upgrade", "-c", str(config)]) == 1
 
     line = one_line(capsys.readouterr().err)
     assert line.startswith("okrsync: store: cannot create the store's directory")
