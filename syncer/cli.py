@@ -256,15 +256,22 @@ def _validate(cli: Cli) -> int:
         loaded = cli.load_offline(args.config)
         settings, unset = loaded.settings, loaded.unset
     krs = sum(len(o.key_results) for o in settings.objectives)
-    out.print(
-        f"{args.config}: valid — {len(settings.sources)} sources, {len(settings.objectives)} objectives, "
-        f"{krs} key results, {len(settings.writeback)} write-back targets"
+    counts = (
+        (len(settings.sources), "source"),
+        (len(settings.objectives), "objective"),
+        (krs, "key result"),
+        (len(settings.writeback), "write-back target"),
     )
+    out.print(f"{args.config}: valid — " + ", ".join(_counted(n, noun) for n, noun in counts))
     for problem in unset:
         out.print(f"warning: {problem}: set it where okrsync reaches the CRMs", markup=False)
     for warning in pitfall_problems(settings, args.config):  # valid, but probably not what was meant
         out.print(f"warning: {warning}", markup=False)
     return EXIT_OK
+
+
+def _counted(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def _serve(cli: Cli) -> int:

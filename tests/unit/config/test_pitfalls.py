@@ -103,6 +103,6 @@ def test_validate_prints_warnings_with_their_line_and_still_exits_0(
     assert main(["validate", "-c", str(path)]) == 0
 
     out = capsys.readouterr().out
-    assert "valid — 1 sources, 1 objectives, 1 key results" in out
+    assert "valid — 1 source, 1 objective, 1 key result" in out
     line = next(n for n, text in enumerate(path.read_text().splitlines(), 1) if "owner_targets" in text)
     assert f"warning: {path}:{line}: each rep's target is an even share of 575000" in out
