@@ -20,6 +20,7 @@ from syncer.contract import Connector
 from syncer.errors import CrmError, OkrsyncError, OrgMismatchError
 from syncer.failures import describe_error
 from syncer.interruption import StopRequest
+from syncer.progress import NO_PROGRESS, Progress
 from syncer.pull import SourceResult, pull_bound, pull_source
 from syncer.rollup import ROLLUP_CONNECTIONS, compute_key_results
 from syncer.staleness import StaleKeyResult
@@ -85,6 +86,7 @@ class CycleOptions:
     force: bool = False  # write every value, ignoring the ledger (`okrsync push --force`)
     dry_run: bool = False  # push reads the CRM back and reports the diff; writes nothing (`okrsync plan`)
     stop: StopRequest | None = None  # polled where stopping loses nothing (SIGTERM)
+    progress: Progress = NO_PROGRESS  # a live display on a terminal (`okrsync run`)
 
 
 def run_cycle(
@@ -165,6 +167,7 @@ def _run_phases(
         report.phase = "pull"
         for name, connector in connectors.items():
             streams = list(settings.sources[name].streams)
+            options.progress.step(f"pulling from {name}")
             try:
                 # A changed `timezone` re-reads the source's local dates: see store.zones.
                 full = zones.prepare_pull(store, name, settings.timezone, now=report.started_at)
@@ -176,6 +179,7 @@ def _run_phases(
                     full=options.full or full,
                     rules=admission.rules_from(settings),
                     checkpoint=checkpoint,
+                    progress=options.progress,
                 )
                 report.pulls.append(pulled)
                 if not pulled.failed:
@@ -185,6 +189,7 @@ def _run_phases(
                 report.errors.append(str(exc))
     if "rollup" in options.phases or "push" in options.phases:
         report.phase = "rollup"
+        options.progress.step("rolling up")
         now, save = clock(), "rollup" in options.phases
         rolled = transaction(
             store, lambda session: _roll_up(session, settings, report.run_id, now, save=save)
@@ -194,6 +199,9 @@ def _run_phases(
     if "push" in options.phases:
         report.phase = "push"
         for name, connector in connectors.items():
+            options.progress.step(
+                f"reading back from {name}" if options.dry_run else f"writing back to {name}"
+            )
             try:  # the ledger's changes, plus drifted fields where `verify` is due (syncer.drift)
                 if options.dry_run:
                     report.planned[name] = drift.diff_source(

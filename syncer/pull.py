@@ -20,6 +20,7 @@ from syncer.admission import DEFAULT_RULES, Rules
 from syncer.contract import Connector, Cursor, Page
 from syncer.errors import QuotaExhaustedError, RejectedRequestError, StoreDataError
 from syncer.failures import describe_error
+from syncer.progress import NO_PROGRESS, Progress
 from syncer.records import Owner, Record, StreamName
 from syncer.staleness import record_stream_status
 from syncer.store import cursors, quarantine, upserts
@@ -151,6 +152,7 @@ def pull_stream(
     full: bool = False,
     rules: Rules = DEFAULT_RULES,
     checkpoint: Callable[[], None] | None = None,
+    progress: Progress = NO_PROGRESS,
 ) -> StreamResult:
     """Pull one stream from its cursor (or from scratch when `full`) up to `until`.
 
@@ -171,6 +173,7 @@ def pull_stream(
             "pulled page",
             extra={"source": connector.source, "stream": stream, "records": len(page.records)},
         )
+        progress.page(connector.source, stream, len(page.records))
         if checkpoint is not None:
             checkpoint()
     return result
@@ -185,6 +188,7 @@ def pull_source(
     full: bool = False,
     rules: Rules = DEFAULT_RULES,
     checkpoint: Callable[[], None] | None = None,
+    progress: Progress = NO_PROGRESS,
 ) -> SourceResult:
     """Owners, then each stream. A refused stream fails alone; a spent quota stops the source."""
     result = SourceResult(connector.source)
@@ -195,7 +199,14 @@ def pull_source(
             try:
                 result.streams.append(
                     pull_stream(
-                        store, connector, stream, until=until, full=full, rules=rules, checkpoint=checkpoint
+                        store,
+                        connector,
+                        stream,
+                        until=until,
+                        full=full,
+                        rules=rules,
+                        checkpoint=checkpoint,
+                        progress=progress,
                     )
                 )
             except RejectedRequestError as exc:

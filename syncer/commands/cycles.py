@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from rich.console import Console
@@ -20,19 +21,28 @@ from syncer.serve.alerts import send_alerts
 from syncer.store.database import NewStore, open_store
 from syncer.store.snapshots import latest_values
 from syncer.views import console as text
-from syncer.views.terminal import print_error
+from syncer.views.progress import live_progress
+from syncer.views.terminal import SafeConsole, print_error
 
 
 def cycle_and_print(
-    settings: Settings, out: Console, options: CycleOptions, *, on_new: NewStore | None = None
+    settings: Settings,
+    out: Console,
+    options: CycleOptions,
+    *,
+    on_new: NewStore | None = None,
 ) -> int:
+    """Run a cycle and print its summary. While it runs, a progress display on stderr if that is
+    a terminal (gone before the summary prints; stdout may be redirected)."""
     store = open_store(settings.store, on_new=on_new)
     try:
         with store.sessions() as session:
             previous = latest_values(session)  # what alerts compare the new statuses with
         # Retry waits end early on SIGTERM (`okrsync run`), so a stop is not held up by a long wait.
         opened = connector_factory(settings, sleep=options.stop.sleep if options.stop else time.sleep)
-        report = run_cycle(settings, store, opened, clock=lambda: datetime.now(UTC), options=options)
+        with live_progress(SafeConsole(stderr=True)) as progress:
+            options = replace(options, progress=progress)
+            report = run_cycle(settings, store, opened, clock=lambda: datetime.now(UTC), options=options)
     except OkrsyncError:  # StoreError included: main prints it in one line
         raise
     except SQLAlchemyError as exc:  # one the store boundary did not translate: still one line
