@@ -215,8 +215,15 @@ def test_a_cycle_before_verify_is_due_sends_nothing_then_the_verifying_one_puts_
     store.close()
     assert org.run("status") == 0
     status = capsys.readouterr().out
-    [latest] = [line for line in status.splitlines() if line.startswith("│ 3 ")]
-    assert [cell.strip() for cell in latest.split("│")][5:7] == ["13", "10"]  # written, repaired
+    rows = [[cell.strip() for cell in line.split("│")[1:-1]] for line in status.splitlines()]
+    header = next(
+        row
+        for row in (line.split("┃")[1:-1] for line in status.splitlines())
+        if row and row[0].strip() == "run"
+    )
+    columns = [cell.strip() for cell in header]
+    [latest] = [row for row in rows if row and row[0] == "3"]
+    assert (latest[columns.index("written")], latest[columns.index("repaired")]) == ("13", "10")
 
     org.clear_logs()
     assert org.run("run") == 0  # repaired and verified: nothing left to send
