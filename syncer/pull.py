@@ -60,6 +60,7 @@ class SourceResult:
 @dataclass(frozen=True, slots=True)
 class StoredPage:
     changed: int  # rows new or newer
+    removed: int  # live rows this page deleted (deleted in the CRM, or out of the stream's scope)
     rejections: list[Rejection]  # quarantined: not stored, never counted
 
 
@@ -73,12 +74,12 @@ def store_page(
     checked = admission.admit(source, stream, page.records, page.rejected, rules)
     records, rejections = checked.records, checked.rejections
     try:
-        changed = _commit_page(store, source, stream, page, records, rejections, full=full)
+        changed, removed = _commit_page(store, source, stream, page, records, rejections, full=full)
     except StoreDataError:  # a value the checks let through and the store refuses: find it
         records, refused = _storable(store, stream, records, full=full)
         rejections = rejections + refused
-        changed = _commit_page(store, source, stream, page, records, rejections, full=full)
-    return StoredPage(changed, rejections)
+        changed, removed = _commit_page(store, source, stream, page, records, rejections, full=full)
+    return StoredPage(changed, removed, rejections)
 
 
 def _commit_page(
@@ -90,14 +91,27 @@ def _commit_page(
     rejections: list[Rejection],
     *,
     full: bool,
-) -> int:
-    def work(session: Session) -> int:  # rows and cursor: running it twice leaves the same rows
-        changed = upserts.upsert_records(session, stream, records, replace_equal=full)
+) -> tuple[int, int]:
+    """Live rows new or newer plus rows removed, and rows removed: the live rows the page deleted.
+
+    A HubSpot stream sees every record of its object and marks those outside its pipelines
+    deleted; a delete whose record the store never held live is kept (so no older copy can come
+    back) but counts as nothing: a first pull reports no 1,000 deleted renewals that never were.
+    """
+
+    def work(session: Session) -> tuple[int, int]:  # rows and cursor: running it twice leaves the same rows
+        live = [r for r in records if not r.deleted]
+        deletes = [r for r in records if r.deleted]
+        were_live = upserts.live_ids(session, stream, source, [r.id for r in deletes]) if deletes else set()
+        # Each copy only replaces an older one, so the two batches may run in either order.
+        changed = upserts.upsert_records(session, stream, live, replace_equal=full)
+        upserts.upsert_records(session, stream, deletes, replace_equal=full)
+        removed = len(were_live - upserts.live_ids(session, stream, source, sorted(were_live)))
         quarantine.release(session, source, stream, records)
         quarantine.keep(session, rejections, now=datetime.now(UTC))
         if page.cursor is not None:
             cursors.advance(session, source, stream, admission.fit_cursor(page.cursor))
-        return changed
+        return changed + removed, removed
 
     return transaction(store, work)
 
@@ -164,7 +178,7 @@ def pull_stream(
         stored = store_page(store, connector.source, stream, page, full=full, rules=rules)
         result.changed += stored.changed
         result.received += len(page.records)
-        result.deleted += sum(1 for r in page.records if r.deleted)
+        result.deleted += stored.removed
         result.rejected += len(stored.rejections)
         result.reasons.update(r.reason for r in stored.rejections)
         result.pages += 1

@@ -84,6 +84,19 @@ def upsert_records(
     return _upsert_newer(session, table, rows, replace_equal=replace_equal)  # type: ignore[arg-type]
 
 
+def live_ids(session: Session, stream: StreamName, source: str, ids: Sequence[str]) -> set[str]:
+    """Which of `ids` the store holds as live (not deleted) records of `source`'s `stream`."""
+    table = STREAM_TABLES[stream].__table__
+    found: set[str] = set()
+    for start in range(0, len(ids), BATCH_ROWS):
+        chunk = ids[start : start + BATCH_ROWS]
+        statement = select(table.c.id).where(
+            table.c.source == source, table.c.id.in_(chunk), table.c.deleted.is_(False)
+        )
+        found.update(session.scalars(statement))
+    return found
+
+
 def upsert_owners(session: Session, owners: Sequence[Owner]) -> int:
     """Upsert owners (e-mails lower-cased, so teams and targets match case-insensitively)."""
     rows = {}

@@ -310,3 +310,32 @@ def test_three_changed_deals_rewrite_only_their_reps_and_the_total(
         ["q-revenue.revenue", *(f"q-revenue.revenue.{email}" for email in reps)]
     )
     assert written_values(hs) == expected_values(hs)
+
+
+def stream_counts(report: CycleResult, stream: str) -> tuple[int, int, int]:
+    """(read, new or changed, deleted) of one stream, as `okrsync run` prints them."""
+    [pulled] = [s for p in report.pulls for s in p.streams if s.stream == stream]
+    return pulled.received, pulled.changed, pulled.deleted
+
+
+def test_deleted_counts_only_records_the_store_held_not_the_objects_other_pipelines(
+    hs: HubSpotSandbox, settings: Settings
+) -> None:
+    """The renewals stream reads every deal and drops those of other pipelines: on a first pull
+    none of them was ever a renewal, so none is "deleted"; a renewal moved out or archived is."""
+    deals = hs.records("deals")
+    renewals = [d for d in deals if d.properties.get("pipeline") == "renewals"]
+    others = [d for d in deals if d.properties.get("pipeline") != "renewals"]
+    assert renewals, "the sample portal has renewals: the test is not vacuous"
+    assert others, "and deals of other pipelines"
+
+    read, changed, deleted = stream_counts(cycle(settings), "renewals")
+    archived = hs.records("deals", archived=True)
+    assert (read, changed, deleted) == (len(deals) + len(archived), len(renewals), 0)
+
+    hs.update("deals", renewals[0].id, {"pipeline": "default"})  # moved out of the renewals pipeline
+    hs.archive("deals", renewals[1].id)  # deleted in HubSpot
+    hs.update("deals", others[0].id, {"amount": "1234"})  # another pipeline's deal changed
+    next_second()
+    _, changed, deleted = stream_counts(cycle(settings), "renewals")
+    assert (changed, deleted) == (2, 2)
