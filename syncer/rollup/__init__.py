@@ -6,6 +6,7 @@ below both the rollup and the store. The rollup may import the store; the store 
 the rollup.
 
 Modules in the order they run for one cycle:
+9. `burn_up` (not part of a cycle): a count or sum's running total day by day, for the charts.
 
 1. `keyresults`: for each objective, resolve its period and build the requests.
 2. `periods`: calendar and fiscal periods in the configured zone, resolved from the clock.

@@ -14,12 +14,11 @@ from html import escape
 
 from sqlalchemy.orm import Session
 
-from syncer import currencies
 from syncer.config.models import Settings
 from syncer.store.ledger import FailedWrite
 from syncer.store.runs import RunInfo
 from syncer.values import KeyResultValue
-from syncer.views import charts, quarantined_records, stale_key_results
+from syncer.views import charts, quarantined_records, stale_key_results, units
 from syncer.views.status_data import KeyResultStatus, ObjectiveStatus, Status, collect_status
 
 
@@ -34,7 +33,7 @@ def render_document(status: Status, *, title: str) -> str:
         f"<h1>{escape(title)}</h1>",
         f'<p class="generated">as of {escape(_instant(status.generated_at))}</p>',
         stale_key_results.html_section(status.stale),
-        *(_objective(o, today=status.generated_at.date()) for o in status.objectives),
+        *(_objective(o, today=status.today or status.generated_at.date()) for o in status.objectives),
         _runs_section(status.runs),
         _usage_section(status.runs),
         _failed_section(status.failed_writes),
@@ -59,34 +58,45 @@ def _objective(objective: ObjectiveStatus, *, today: date) -> str:
     )
 
 
-def _key_result(objective: str, kr: KeyResultStatus, *, today: date) -> str:
+def progress_chart(kr: KeyResultStatus, *, today: date) -> charts.ProgressChart:
+    """The chart of a key result: a count or sum's running total per day when the store has it
+    (`rollup.burn_up`), else its weekly snapshots; a pace line for counts and sums only."""
     total = kr.total
-    chart = charts.ProgressChart(
-        title=f"{kr.title}: weekly progress against the pace line",
+    series = "running total by day" if kr.burn_up else "value by week"
+    return charts.ProgressChart(
+        title=f"{kr.title}: {series} against the target",
         period_start=total.period.start,
         period_end=total.period.end,
-        start_value=kr.start_value,
         target=total.target,
-        weeks=kr.weeks,
+        value=total.value,
+        points=kr.burn_up or kr.weeks,
+        unit=kr.unit,
+        pace_from=kr.pace_from,
+        origin=Decimal(0) if kr.cumulative else None,
         today=today,
+        daily=bool(kr.burn_up),
     )
+
+
+def _key_result(objective: str, kr: KeyResultStatus, *, today: date) -> str:
+    total = kr.total
     return (
         f'<article class="key-result status-{escape(total.status or "none")}" id="{escape(total.key)}">'
         f"<h3>{escape(kr.title)}</h3>"
-        f'<p class="numbers"><b>{_number(total.value, total.currency)}</b> of {_number(total.target, total.currency)} '
+        f'<p class="numbers"><b>{_number(total.value, kr.unit)}</b> of {_number(total.target, kr.unit)} '
         f"{charts.progress_bar(total.progress, total.status)} {_pct(total)} {_badge(total.status)}"
         f' <span class="muted">{escape(total.period.start.isoformat())} – '
         f"{escape(total.period.end.isoformat())}</span></p>{stale_key_results.html_note(kr.stale)}"
-        f'<div class="chart">{charts.progress_chart(chart)}</div>{_groups_table(kr.groups)}</article>'
+        f"{charts.progress_figure(progress_chart(kr, today=today))}{_groups_table(kr.groups, kr.unit)}</article>"
     )
 
 
-def _groups_table(groups: Sequence[KeyResultValue]) -> str:
+def _groups_table(groups: Sequence[KeyResultValue], unit: units.Unit) -> str:
     if not groups:
         return ""
     rows = "".join(
-        f"<tr><td>{escape(g.group_key)}</td><td class=num>{_number(g.value, g.currency)}</td>"
-        f"<td class=num>{_number(g.target, g.currency)}</td><td>{charts.progress_bar(g.progress, g.status, width=100)} "
+        f"<tr><td>{escape(g.group_key)}</td><td class=num>{_number(g.value, unit)}</td>"
+        f"<td class=num>{_number(g.target, unit)}</td><td class=progress>{charts.progress_bar(g.progress, g.status, width=100)} "
         f"{_pct(g)}</td><td>{_badge(g.status)}</td></tr>"
         for g in groups
     )
@@ -157,19 +167,17 @@ def _pct(value: KeyResultValue) -> str:
     return "" if value.progress_pct is None else f"{value.progress_pct:.1f} %"
 
 
-def _number(value: Decimal | None, currency: str | None = None) -> str:
-    if value is None:
-        return "—"
-    money = currencies.format_amount(value, currency)  # "USD 1,579,274.74"
-    if money is not None:
-        return escape(money)
-    return escape(f"{value:,.0f}" if value == value.to_integral_value() else f"{value:,.2f}")
+def _number(value: Decimal | None, unit: units.Unit) -> str:
+    return escape(units.full(value, unit))  # "USD 1,579,274.74", "74.1 %", "67.98 days", "1,204"
 
 
 def _instant(when: datetime) -> str:
     return when.strftime("%Y-%m-%d %H:%M UTC") if when.utcoffset() is not None else when.isoformat()
 
 
+# Narrow windows (a phone, a mail client's 600 px) get smaller margins; tables wrap their text
+# columns anywhere (long e-mails, errors) and keep each number on one line, so no element is
+# wider than the window. Charts size themselves (see syncer.views.charts).
 STYLE = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1f2328;background:#f6f8fa;margin:0}
 main{max-width:960px;margin:0 auto;padding:24px}
@@ -177,11 +185,16 @@ h1{margin:0 0 4px}h2{margin:28px 0 8px;font-size:20px}h3{margin:0 0 6px;font-siz
 .objective,section{background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:16px;margin:16px 0}
 .key-result{border-top:1px solid #eaeef2;padding:12px 0}
 .score{font-size:14px;font-weight:normal;color:#57606a;margin-left:8px}
-.badge{color:#fff;border-radius:10px;padding:1px 8px;font-size:12px}
+.badge{color:#fff;border-radius:10px;padding:1px 8px;font-size:12px;white-space:nowrap}
 .muted,.generated{color:#57606a}.numbers svg{vertical-align:middle}
+figure.chart{margin:8px 0 12px}figure.chart svg{max-width:100%;height:auto}
+.legend{font-size:13px;color:#1f2328}
 table{border-collapse:collapse;width:100%;margin-top:8px}
 th,td{border-bottom:1px solid #eaeef2;padding:4px 8px;text-align:left;vertical-align:top}
-td.num{text-align:right;font-variant-numeric:tabular-nums}
-td.error{color:#cf222e}.chart svg{max-width:100%;height:auto}
+td{overflow-wrap:anywhere}td.progress{white-space:nowrap}
+td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap;overflow-wrap:normal}
+td.error{color:#cf222e}
 tr.run-failed td,tr.run-interrupted td,tr.run-abandoned td{background:#fff8f8}p.stale{color:#57606a}
+@media (max-width:640px){main{padding:8px}.objective,section{padding:10px;margin:10px 0}
+th,td{padding:4px}h1{font-size:24px}td.progress svg{width:56px}td.num{white-space:normal}}
 """
