@@ -170,7 +170,11 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = command("serve", "run every source on its schedule until stopped, with the status page")
     _config_option(serve)
-    serve.add_argument("--port", type=int, help="port of /healthz, /metrics and the status page")
+    serve.add_argument(
+        "--port",
+        type=port_number,
+        help="port of /healthz, /metrics and the status page (overrides serve.port)",
+    )
 
     push = command("push", "write back now from the store, without pulling")
     _config_option(push)
@@ -276,6 +280,7 @@ def _counted(number: int, noun: str) -> str:
 
 def _serve(cli: Cli) -> int:
     from syncer.serve.scheduler import Worker  # APScheduler and the web server only for this command
+    from syncer.serve.web import ListenError
 
     settings = cli.load(cli.args.config)
     worker = Worker(
@@ -285,7 +290,16 @@ def _serve(cli: Cli) -> int:
         clock=lambda: datetime.now(UTC),
         port=cli.args.port,
     )
-    return worker.serve_forever()
+
+    def announce(line: str) -> None:
+        cli.out.print(line, markup=False, highlight=False)
+        sys.stdout.flush()  # piped to a log collector: the address shows now, not at exit
+
+    try:
+        return worker.serve_forever(announce)
+    except ListenError as exc:  # port in use, …: one line, no traceback
+        print_error(str(exc))
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":

@@ -310,7 +310,13 @@ class Alerts(Strict):
 
 class Serve(Strict):
     port: int = Field(8080, ge=1, le=65535)
-    host: str = "0.0.0.0"
+    # Loopback by default: the status page shows every rep's numbers. A container or pod sets
+    # 0.0.0.0 with an auth_token (rules in `serve_access.py`).
+    host: str = Field("127.0.0.1", description="address to listen on; a non-loopback one needs auth_token")
+    auth_token: SecretStr | None = Field(
+        None,
+        description="bearer token the status page and /metrics require (/healthz stays open): ${OKRSYNC_SERVE_TOKEN}",
+    )
     stale_after: str = Field("1h", description="/healthz turns 503 when the last cycle is older")
 
 

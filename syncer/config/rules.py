@@ -21,6 +21,7 @@ from syncer.config.models import (
     RatioMetric,
     Settings,
 )
+from syncer.config.serve_access import check_serve_access
 from syncer.config.soundness import check_soundness
 from syncer.config.violations import Path, Violation, suggest
 from syncer.records import DATE_FIELDS, NUMBER_FIELDS, StreamName, field_names
@@ -34,6 +35,7 @@ def check_rules(settings: Settings) -> list[Violation]:
         *_team_members(settings),
         *_key_results(settings),
         *_writebacks(settings),
+        *check_serve_access(settings),
     ]
 
 

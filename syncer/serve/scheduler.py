@@ -32,7 +32,7 @@ from syncer.cycle import CycleOptions, run_cycle
 from syncer.errors import ConfigError, LeaseHeldError, OkrsyncError, StoreError
 from syncer.serve.alerts import send_alerts
 from syncer.serve.telemetry import Health, Telemetry
-from syncer.serve.web import Pages, open_web_server
+from syncer.serve.web import ListenError, Pages, address, open_web_server
 from syncer.store import runs
 from syncer.store.database import open_store
 from syncer.store.snapshots import latest_values
@@ -122,15 +122,21 @@ class Worker:
         self.telemetry.record_cycle(name, report, finished_at=self._clock())
         send_alerts(settings, report, previous)
 
-    def schedule(self, settings: Settings, *, first_run_now: bool) -> None:
-        """(Re)place one job per source; jobs of sources no longer configured are removed."""
+    def schedule(self, settings: Settings, *, first_run_now: bool) -> list[str]:
+        """(Re)place one job per source; jobs of sources no longer configured are removed.
+
+        Returns one line per source for the operator: its schedule and when it runs next.
+        """
         zone = ZoneInfo(settings.timezone)
         now = datetime.now(zone)
         for job in self.scheduler.get_jobs():
             if job.id not in settings.sources:
                 job.remove()
+        lines = []
         for name, source in settings.sources.items():
             trigger, period = build_trigger(source.schedule, zone=zone, now=now)
+            next_run = _when_next(trigger, now, first_run_now=first_run_now)
+            lines.append(f"  {name}: {describe_schedule(source.schedule)}, next run {next_run}")
             # At start a worker runs every source at once (a restart catches up); on reload the
             # jobs keep to their schedule.
             when: dict[str, Any] = {"next_run_time": now} if first_run_now else {}
@@ -146,7 +152,11 @@ class Worker:
                 misfire_grace_time=max(int(period.total_seconds()), 1),
                 **when,
             )
-            log.info("scheduled", extra={"source": name, "schedule": str(source.schedule)})
+            log.info(
+                "scheduled",
+                extra={"source": name, "schedule": describe_schedule(source.schedule), "next_run": next_run},
+            )
+        return lines
 
     def reload(self) -> bool:
         """Re-read the YAML; an invalid one is logged problem by problem and the old one kept."""
@@ -166,7 +176,16 @@ class Worker:
         return True
 
     def pages(self) -> Pages:
-        return Pages(health=self._health, metrics=self.telemetry.exposition, status=self._status_page)
+        return Pages(
+            health=self._health,
+            metrics=self.telemetry.exposition,
+            status=self._status_page,
+            token=self._token,
+        )
+
+    def _token(self) -> str | None:
+        token = self.settings.serve.auth_token
+        return None if token is None else token.get_secret_value()
 
     def _health(self) -> Health:
         stale_after = to_timedelta(self.settings.serve.stale_after)
@@ -191,13 +210,25 @@ class Worker:
     def request_stop(self) -> None:
         self._stop.set()
 
-    def serve_forever(self) -> int:
-        """Run until SIGTERM/SIGINT (or `request_stop`); returns the exit code (0)."""
-        server = open_web_server(self.settings.serve.host, self._port, self.pages())
+    def serve_forever(self, announce: Callable[[str], None] = lambda _line: None) -> int:
+        """Run until SIGTERM/SIGINT (or `request_stop`); returns the exit code (0).
+
+        `announce` gets what the operator starting the worker reads: where it listens, then each
+        source's schedule. Raises ListenError (the store closed) when the address cannot be bound.
+        """
+        try:
+            server = open_web_server(self.settings.serve.host, self._port, self.pages())
+        except ListenError:
+            self.store.close()
+            raise
+        serving = serving_line(self.settings.serve.host, int(server.server_address[1]))
+        log.info(serving)
+        announce(serving)
         previous = {sig: signal.signal(sig, self._on_signal) for sig in _SIGNALS if _in_main_thread()}
         try:
             self._close_abandoned_runs()
-            self.schedule(self.settings, first_run_now=True)
+            for line in self.schedule(self.settings, first_run_now=True):
+                announce(line)  # the "scheduled" log event carries the same
             self.scheduler.start()
             while not self._stop.wait(POLL_SECONDS):
                 if self._reload.is_set():
@@ -224,3 +255,19 @@ _SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
 def _in_main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
+
+
+def serving_line(host: str, port: int) -> str:
+    """The line that says where the worker listens (the port bound, when 0 asked for any)."""
+    return f"serving the status page on http://{address(host, port)}/ (metrics /metrics, health /healthz)"
+
+
+def describe_schedule(schedule: Schedule) -> str:
+    return f"every {schedule.every}" if isinstance(schedule, Every) else f"cron '{schedule}'"
+
+
+def _when_next(trigger: BaseTrigger, now: datetime, *, first_run_now: bool) -> str:
+    """When a job runs next: at start it runs at once, then on its trigger (jitter included)."""
+    following = trigger.get_next_fire_time(now if first_run_now else None, now)
+    at = following.strftime("%Y-%m-%d %H:%M:%S %Z") if following else "never"
+    return f"now, then {at}" if first_run_now else at

@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from syncer.config import load_settings
+from syncer.errors import ConfigError
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 K8S = DEPLOY / "k8s"
@@ -65,8 +66,46 @@ def test_configmap_holds_a_valid_okrsync_yaml(tmp_path: Path) -> None:
     config = tmp_path / "okrsync.yaml"
     config.write_text(by_kind()["ConfigMap"]["data"]["okrsync.yaml"])
     secrets = by_kind()["Secret"]["stringData"]
-    settings = load_settings(config, dict.fromkeys(secrets, "x"))
+    settings = load_settings(config, dict.fromkeys(secrets, "x" * 32))
     assert settings.objectives
+
+
+def test_the_pod_listens_on_every_interface_behind_a_token_from_the_secret(tmp_path: Path) -> None:
+    manifests = by_kind()
+    config = tmp_path / "okrsync.yaml"
+    config.write_text(manifests["ConfigMap"]["data"]["okrsync.yaml"])
+    secrets = manifests["Secret"]["stringData"]
+    token = "t0ken-" + "a" * 26
+    serve = load_settings(config, {**dict.fromkeys(secrets, "x"), "OKRSYNC_SERVE_TOKEN": token}).serve
+    assert serve.host == "0.0.0.0"  # the kubelet's probes and the Service reach the pod's IP
+    assert serve.auth_token is not None
+    assert serve.auth_token.get_secret_value() == token
+    assert "OKRSYNC_SERVE_TOKEN" in secrets
+    # The probes carry no token: they ask /healthz, the one open page, on the port serve listens on.
+    [container] = manifests["Deployment"]["spec"]["template"]["spec"]["containers"]
+    [port] = container["ports"]
+    assert port["containerPort"] == serve.port
+    for probe in ("livenessProbe", "readinessProbe"):
+        assert container[probe]["httpGet"] == {"path": "/healthz", "port": port["name"]}
+
+
+def test_the_secrets_placeholder_token_is_refused(tmp_path: Path) -> None:
+    config = tmp_path / "okrsync.yaml"
+    config.write_text(by_kind()["ConfigMap"]["data"]["okrsync.yaml"])
+    secrets = by_kind()["Secret"]["stringData"]  # every value still the placeholder
+    with pytest.raises(ConfigError) as raised:
+        load_settings(config, secrets)
+    assert [p.message for p in raised.value.problems] == [
+        "serve.auth_token has 10 characters: use at least 16 random characters (e.g. `openssl rand -hex 32`)"
+    ]
+
+
+def test_compose_and_its_env_file_name_the_serve_host_and_token() -> None:
+    [line] = [line for line in COMPOSE.read_text().splitlines() if line.startswith("#   serve:")]
+    assert yaml.safe_load(line.removeprefix("#   ")) == {
+        "serve": {"host": "0.0.0.0", "port": 8080, "auth_token": "${OKRSYNC_SERVE_TOKEN}"}
+    }
+    assert re.search(r"(?m)^OKRSYNC_SERVE_TOKEN=$", (DEPLOY / "okrsync.env.example").read_text())
 
 
 def test_dockerfile_runs_serve_as_a_non_root_user_with_a_healthcheck() -> None:
