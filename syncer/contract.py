@@ -31,12 +31,15 @@ class Page:
 
     `last`: the connector knows no page follows (the engine then moves the cursor to the window's
     end with this page; otherwise with an empty page after the last one).
+    `expected`: on the first page, the rows the whole window holds when the CRM says so up front
+    (Salesforce's totalSize); only for the progress display, never for correctness.
     """
 
     records: Sequence[Record]
     rejected: Sequence[BadRecordError]
     cursor: Cursor | None
     last: bool = False
+    expected: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,15 +16,16 @@ class Progress(Protocol):
     def step(self, text: str) -> None:
         """A step starts ("rolling up", "writing back to hub"); a page count ends with it."""
 
-    def page(self, source: str, stream: StreamName, records: int) -> None:
-        """A page of `records` rows of `source`'s `stream` is stored."""
+    def page(self, source: str, stream: StreamName, records: int, *, expected: int | None = None) -> None:
+        """A page of `records` rows of `source`'s `stream` is stored; `expected`, when the CRM
+        said it on the first page, is how many rows the whole pull will read."""
 
 
 class _Silent:
     def step(self, text: str) -> None:
         pass
 
-    def page(self, source: str, stream: StreamName, records: int) -> None:
+    def page(self, source: str, stream: StreamName, records: int, *, expected: int | None = None) -> None:
         pass
 
 

@@ -187,7 +187,7 @@ def pull_stream(
             "pulled page",
             extra={"source": connector.source, "stream": stream, "records": len(page.records)},
         )
-        progress.page(connector.source, stream, len(page.records))
+        progress.page(connector.source, stream, len(page.records), expected=page.expected)
         if checkpoint is not None:
             checkpoint()
     return result

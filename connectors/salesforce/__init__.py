@@ -107,20 +107,29 @@ class SalesforceConnector:
         if total > self._config.bulk_threshold:
             # The first page's totalSize is the window's COUNT() (§1.1), so choosing costs no extra
             # call; that page is dropped: the job reads the same window without ORDER BY (§1.3, §7.1).
-            yield from self._pull_bulk(stream, plan, start=start, until=until)
+            yield from self._pull_bulk(stream, plan, start=start, until=until, expected=total)
             return
         cursor = since
+        expected: int | None = total  # the first page tells the progress display the total
         for raw in raw_pages:
             rows = [row for row in raw.rows if mapping.is_unread(row, plan.row_map, start)]
-            page = replace(self._to_page(stream, plan, rows, start=cursor), last=raw.next_url is None)
-            cursor = page.cursor
+            page = self._to_page(stream, plan, rows, start=cursor)
+            page = replace(page, last=raw.next_url is None, expected=expected)
+            cursor, expected = page.cursor, None
             self._log_page(stream, page)
             yield page
 
     def _pull_bulk(
-        self, stream: StreamName, plan: soql.QueryPlan, *, start: Cursor | None, until: datetime
+        self,
+        stream: StreamName,
+        plan: soql.QueryPlan,
+        *,
+        start: Cursor | None,
+        until: datetime,
+        expected: int | None,
     ) -> Iterator[Page]:
-        """The window as one Bulk API 2.0 `queryAll` job, a page per result set (§1.3)."""
+        """The window as one Bulk API 2.0 `queryAll` job, a page per result set (§1.3); `expected`
+        is the REST query's totalSize for the same window, given with the first page."""
 
         def to_page(rows: Iterator[dict[str, Any]]) -> Page:
             unread = (row for row in rows if mapping.is_unread(row, plan.row_map, start))
@@ -136,7 +145,8 @@ class SalesforceConnector:
         )
         for page in pages:
             self._log_page(stream, page)
-            yield page
+            yield replace(page, expected=expected)
+            expected = None
 
     def _to_page(
         self, stream: StreamName, plan: soql.QueryPlan, rows: Iterable[Any], *, start: Cursor | None

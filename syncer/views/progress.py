@@ -10,9 +10,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from rich.console import Console
+from rich.console import Console, RenderableType
+from rich.progress import (
+    BarColumn,
+    ProgressColumn,
+    SpinnerColumn,
+    Task,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.progress import Progress as RichProgress
-from rich.progress import ProgressColumn, SpinnerColumn, Task, TaskID, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
 from syncer.progress import NO_PROGRESS, Progress
@@ -20,13 +28,27 @@ from syncer.records import StreamName
 
 
 class _RecordsColumn(ProgressColumn):
-    """ "12,345 records · 6,100/s" for a stream; nothing for a step."""
+    """ "12,345 of 50,000 records · 6,100/s" for a stream ("12,345 records" when the CRM gave no
+    total); nothing for a step."""
 
     def render(self, task: Task) -> Text:
         if not task.fields.get("counts"):
             return Text("")
         rate = f" · {task.speed:,.0f}/s" if task.speed else ""
-        return Text(f"{int(task.completed):,} records{rate}")
+        of = f" of {int(task.total):,}" if task.total is not None else ""
+        return Text(f"{int(task.completed):,}{of} records{rate}")
+
+
+class _KnownTotalBar(ProgressColumn):
+    """A bar for a stream whose total the CRM gave (Salesforce's totalSize); nothing otherwise,
+    since a bar that cannot fill says less than the count beside it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._bar = BarColumn(bar_width=24)
+
+    def render(self, task: Task) -> RenderableType:
+        return self._bar.render(task) if task.fields.get("counts") and task.total is not None else Text("")
 
 
 class _Display:
@@ -39,12 +61,14 @@ class _Display:
         self._end_step()
         self._step = self._bar.add_task(text, total=None, counts=False)
 
-    def page(self, source: str, stream: StreamName, records: int) -> None:
+    def page(self, source: str, stream: StreamName, records: int, *, expected: int | None = None) -> None:
         key = (source, stream)
         if key not in self._streams:
             self._streams[key] = (self._bar.add_task(f"  {source} {stream}", total=None, counts=True), 0)
         task, count = self._streams[key]
         self._streams[key] = (task, count + records)
+        if expected is not None:  # the window's rows; the look-back's re-read rows are not stored
+            self._bar.update(task, total=max(expected, count + records))
         self._bar.advance(task, records)
 
     def _end_step(self) -> None:
@@ -65,6 +89,7 @@ def live_progress(console: Console) -> Iterator[Progress]:
     columns = (
         SpinnerColumn(finished_text="✓"),
         TextColumn("{task.description}", markup=False),
+        _KnownTotalBar(),
         _RecordsColumn(),
         TimeElapsedColumn(),
     )

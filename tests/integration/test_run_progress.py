@@ -3,6 +3,7 @@ so far; off a terminal (cron, CI) it draws nothing."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,12 +28,14 @@ class Recorded:
     def __init__(self) -> None:
         self.steps: list[str] = []
         self.records: Counter[tuple[str, str]] = Counter()
+        self.expected: dict[tuple[str, str], list[int | None]] = {}
 
     def step(self, text: str) -> None:
         self.steps.append(text)
 
-    def page(self, source: str, stream: StreamName, records: int) -> None:
+    def page(self, source: str, stream: StreamName, records: int, *, expected: int | None = None) -> None:
         self.records[source, stream] += records
+        self.expected.setdefault((source, stream), []).append(expected)
 
 
 def test_the_cycle_reports_every_step_and_every_pulled_record(sandbox: DemoOrg, tmp_path: Path) -> None:
@@ -60,6 +63,15 @@ def test_the_cycle_reports_every_step_and_every_pulled_record(sandbox: DemoOrg, 
     received = {(p.source, s.stream): s.received for p in report.pulls for s in p.streams}
     assert dict(progress.records) == {key: n for key, n in received.items() if n}
     assert sum(received.values()) > 1000  # the sample org, so the counts above are not vacuous
+    # Salesforce says the window's size up front (totalSize), on the first page only: the
+    # display's total, which a first pull (no look-back to skip) then reads to the last row.
+    read = {(p.source, s.stream): s.received + s.rejected for p in report.pulls for s in p.streams}
+    for stream in ("deals", "calls", "renewals"):
+        first, *rest = progress.expected["sfdc", stream]
+        assert first == read["sfdc", stream] > 0, stream
+        assert set(rest) <= {None}
+    # HubSpot's list endpoints give no total: the display shows a count only.
+    assert {e for (source, _), seen in progress.expected.items() if source == "hub" for e in seen} == {None}
 
 
 def write_demo_config(tmp_path: Path) -> Path:
@@ -83,6 +95,7 @@ def test_a_terminal_sees_the_steps_and_record_counts(
     assert "pulling from sfdc" in captured.err
     assert "writing back to hub" in captured.err
     assert " records" in captured.err
+    assert re.search(r"of [\d,]+ records", captured.err)  # a Salesforce stream's total
     assert "pulling from" not in captured.out  # the summary on stdout stays clean
 
 
