@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from syncer import admission, currencies, drift, outcomes, staleness
 from syncer.config.models import Settings
 from syncer.contract import Connector
-from syncer.errors import CrmError, OkrsyncError, OrgMismatchError
+from syncer.errors import CrmError, OkrsyncError, OrgMismatchError, SourceUnreachableError
 from syncer.failures import describe_error
 from syncer.interruption import StopRequest
 from syncer.progress import NO_PROGRESS, Progress
@@ -163,6 +163,7 @@ def _run_phases(
     clock: Callable[[], datetime],
 ) -> None:
     checkpoint = options.stop.check if options.stop else None
+    unreachable: set[str] = set()  # sources whose host could not be reached: nothing more is sent
     if "pull" in options.phases:
         report.phase = "pull"
         for name, connector in connectors.items():
@@ -187,6 +188,8 @@ def _run_phases(
             except CrmError as exc:  # auth refused, retries exhausted: this source fails, others go on
                 log.error("source failed", extra={"source": name, "error": str(exc)})
                 report.errors.append(str(exc))
+                if isinstance(exc, SourceUnreachableError):
+                    unreachable.add(name)
     if "rollup" in options.phases or "push" in options.phases:
         report.phase = "rollup"
         options.progress.step("rolling up")
@@ -199,6 +202,9 @@ def _run_phases(
     if "push" in options.phases:
         report.phase = "push"
         for name, connector in connectors.items():
+            if name in unreachable:  # its one error is on the record; its writes stay pending
+                log.warning("write-back skipped: source unreachable", extra={"source": name})
+                continue
             options.progress.step(
                 f"reading back from {name}" if options.dry_run else f"writing back to {name}"
             )

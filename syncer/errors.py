@@ -6,7 +6,9 @@ OkrsyncError
 │   ├── TransientCrmError   429, 5xx, timeouts (.retry_after) → retried with backoff
 │   ├── AuthExpiredError    token expired or revoked       → refresh once, then retry
 │   ├── QuotaExhaustedError API budget or daily limit      → stop this source for this run
-│   └── RejectedRequestError always fails as sent          → fail this stream, go on
+│   ├── RejectedRequestError always fails as sent          → fail this stream, go on
+│   └── SourceUnreachableError DNS, refused, TLS, proxy     → not retried; the source stops for this cycle
+│       └── TransientTransportError timeout, reset (also a TransientCrmError) → retried, then as above
 ├── BadRecordError          a record cannot be mapped      → count, log, skip
 └── StoreError              database failure → exit 1, one line; LeaseHeldError: another worker has this cycle
     ├── StoreUnavailableError cannot connect, disk full, read-only
@@ -101,6 +103,24 @@ class QuotaExhaustedError(CrmError):
 
 class RejectedRequestError(CrmError):
     """The CRM refuses the request as sent (bad query, unknown field): retrying cannot help."""
+
+
+class SourceUnreachableError(CrmError):
+    """The CRM's host cannot be reached (DNS, refused, TLS, proxy): retrying cannot help this cycle.
+
+    Also what a timeout or reset becomes once its retries run out (TransientTransportError). The
+    cycle sends nothing more to the source; its unsent writes stay pending for the next cycle.
+    `address` is the `host:port` that failed, `cause` the plain-words reason.
+    """
+
+    def __init__(self, message: str, *, source: str, address: str, cause: str) -> None:
+        super().__init__(message, source=source)
+        self.address = address
+        self.cause = cause
+
+
+class TransientTransportError(SourceUnreachableError, TransientCrmError):
+    """A connect or read timeout, a reset: retried with backoff like any TransientCrmError."""
 
 
 class BadRecordError(OkrsyncError):

@@ -213,7 +213,12 @@ def send_batches(
     refuse: Callable[[RejectedRequestError, B], list[WriteResult]],
 ) -> list[WriteResult]:
     """One result per input position `0 … count-1`: `planned` ones (refused before any call), then
-    each batch's answer; a batch the CRM refuses as a whole gets `refuse`'s results for its items."""
+    each batch's answer; a batch the CRM refuses as a whole gets `refuse`'s results for its items.
+
+    A batch that got no answer at all (SourceUnreachableError: refused, TLS, …) is no refusal of its
+    items: it propagates, nothing of this call is filed, and every item stays pending in the ledger
+    for the next cycle (batches already answered are sent again then: writes are keyed by id).
+    """
     results = dict(planned)
     for batch in batches:
         try:

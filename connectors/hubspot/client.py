@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import hubspot
 
-from connectors.hubspot.errors import translated
+from connectors.hubspot.errors import endpoint, translated
 from connectors.hubspot.limits import CallKind, RateLimiter
 from syncer.config.models import HubSpotOAuth, HubSpotSource
 from syncer.contract import ApiUsage
@@ -84,6 +84,7 @@ class PortalClient:
         self.source = source
         self._config = config
         self._host = config.base_url.rstrip("/")
+        self._endpoint = endpoint(config.base_url)
         self._sleep = sleep
         self._clock = clock
         self._limiter = RateLimiter(config.rate_limit, clock=clock, sleep=sleep)
@@ -109,7 +110,7 @@ class PortalClient:
 
     def _send(self, operation: str, request: Callable[[], Any], kind: CallKind) -> Any:
         for attempt in crm_calls(sleep=self._sleep, on_retry=self._count_retry):
-            with attempt, translated(self.source, operation):
+            with attempt, translated(self.source, operation, to=self._endpoint):
                 self._limiter.take(kind)
                 self._calls += 1
                 return _json(self.source, operation, request())

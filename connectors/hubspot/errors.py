@@ -20,6 +20,8 @@ from hubspot.crm.properties.exceptions import ApiException as PropertiesApiExcep
 from hubspot.crm.schemas.exceptions import ApiException as SchemasApiException
 from hubspot.oauth.exceptions import ApiException as OAuthApiException
 
+from connectors.transport import Endpoint, exception_chain, unreachable
+from connectors.transport import classify as classify_transport
 from syncer.errors import (
     AuthExpiredError,
     CrmError,
@@ -44,6 +46,10 @@ POLICY_WAIT_SECONDS = {"TEN_SECONDLY_ROLLING": 10.0, "SECONDLY": 1.0}
 LOCKED_WAIT_SECONDS = 2.0  # 423: "the lock lasts 2 s" (docs/crm-apis.md §3.3)
 # Retry-After above this is read as milliseconds: HubSpot documents both units (§3.7).
 RETRY_AFTER_MS_THRESHOLD = 1_000.0
+# hubspot-api-client trusts the system's CA store, which OpenSSL lets SSL_CERT_FILE replace.
+TRUST_FIX = (
+    "add the CA that signs the server's certificate to the system's trust store, or point SSL_CERT_FILE at it"
+)
 
 
 def classify(source: str, status: int, *, body: Any, headers: Mapping[str, str], operation: str) -> CrmError:
@@ -80,21 +86,56 @@ def parse_body(raw: object) -> Any:
         return None
 
 
+def endpoint(base_url: str) -> Endpoint:
+    """Where requests go, for transport failures' texts: the configured base_url."""
+    return Endpoint(base_url, "base_url", trust_fix=TRUST_FIX)
+
+
 @contextmanager
-def translated(source: str, operation: str) -> Iterator[None]:
-    """Turn every hubspot sub-package's ApiException and urllib3 errors into okrsync errors."""
+def translated(source: str, operation: str, *, to: Endpoint) -> Iterator[None]:
+    """Turn every hubspot sub-package's ApiException and urllib3 errors into okrsync errors.
+
+    `to` is where the request goes, named when no HTTP answer came back (the shared rules in
+    connectors/transport.py decide whether that is worth another try).
+    """
     try:
         yield
     except API_EXCEPTIONS as exc:
-        status = exc.status or 0
+        if not exc.status:
+            raise _no_answer(exc, source, operation, to) from exc
         headers = dict(exc.headers or {})
-        if status == 0:  # the client's own wrapper for SSL and connection problems (rest.py)
-            raise TransientCrmError(f"{operation} failed: {exc.reason}", source=source) from exc
         raise classify(
-            source, status, body=parse_body(exc.body), headers=headers, operation=operation
+            source, exc.status, body=parse_body(exc.body), headers=headers, operation=operation
         ) from exc
-    except urllib3.exceptions.HTTPError as exc:  # timeouts, resets, retries exhausted
+    except AttributeError as exc:
+        wrapped = _unanswered_api_exception(exc)
+        if wrapped is None:
+            raise
+        raise _no_answer(wrapped, source, operation, to) from wrapped
+    except urllib3.exceptions.HTTPError as exc:  # no answer: DNS, refused, timeouts, resets…
+        failure = classify_transport(exc, to)
+        if failure is not None:
+            raise unreachable(failure, source=source, operation=operation) from exc
         raise TransientCrmError(f"{operation} failed: {type(exc).__name__}", source=source) from exc
+
+
+def _no_answer(exc: Exception, source: str, operation: str, to: Endpoint) -> CrmError:
+    """An ApiException of status 0: the client's own wrapper for an SSL error (rest.py), or for a
+    request it could not prepare (retried as before: its text is the client's, flattened)."""
+    failure = classify_transport(exc, to)
+    if failure is not None:
+        return unreachable(failure, source=source, operation=operation)
+    return TransientCrmError(failure_text(operation, getattr(exc, "reason", None)), source=source)
+
+
+def _unanswered_api_exception(exc: AttributeError) -> Exception | None:
+    """The status-0 ApiException behind `exc`, if any. hubspot-api-client's api_client decodes the
+    body of every ApiException it re-raises; a status-0 one has no body, so an SSL error reaches
+    the caller as "'NoneType' object has no attribute 'decode'" with the real error as context."""
+    return next(
+        (e for e in exception_chain(exc) if isinstance(e, API_EXCEPTIONS) and not e.status),
+        None,
+    )
 
 
 def _text(value: object) -> str | None:

@@ -18,7 +18,7 @@ import requests
 from simple_salesforce.api import Salesforce
 from simple_salesforce.util import Usage
 
-from connectors.salesforce.errors import classify_token, translated
+from connectors.salesforce.errors import classify_token, endpoint, translated
 from connectors.salesforce.mapping import QueryResult, to_query_result
 from connectors.salesforce.soql import query_options
 from syncer.config.models import AccessToken, ClientCredentials, JwtBearer, Password, SalesforceSource
@@ -135,6 +135,7 @@ class OrgClient:
         self._config = config
         self._sleep = sleep
         self._session = BundleSession(config.ca_bundle)
+        self._instance = endpoint(config.instance_url)
         self._session.hooks["response"].append(self._remember_headers)
         self._last_headers: dict[str, str] = {}
         self._sf: Salesforce | None = None
@@ -151,7 +152,7 @@ class OrgClient:
         sf = self._connected()
         for attempt in crm_calls(sleep=self._sleep, on_retry=self._count_retry):
             self._check_budget(operation)
-            with attempt, translated(self.source, operation, headers=self._last_headers):
+            with attempt, translated(self.source, operation, to=self._instance, headers=self._last_headers):
                 self._calls += 1
                 self._counted += 1
                 result = request(sf)
@@ -229,8 +230,11 @@ class OrgClient:
         if request is None:
             raise AssertionError("a static token needs no token request")
         url, form = request
+        # The client-credentials flow asks the org itself; the others the login host (§1.8).
+        setting = "instance_url" if isinstance(self._config.auth, ClientCredentials) else "auth.login_url"
+        to = endpoint(url, setting)
         for attempt in crm_calls(sleep=self._sleep, on_retry=self._count_retry):
-            with attempt, translated(self.source, "token request", headers=self._last_headers):
+            with attempt, translated(self.source, "token request", to=to, headers=self._last_headers):
                 self._calls += 1
                 response = self._session.post(url, data=form, timeout=REQUEST_TIMEOUT)
                 return self._read_token(response)

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 import requests
 from simple_salesforce.exceptions import SalesforceError
 
+from connectors.transport import Endpoint, connection_failed, unreachable
 from syncer.errors import (
     AuthExpiredError,
     AuthFailedError,
@@ -26,6 +27,8 @@ from syncer.retry import clean_message, failure_text, retry_after_seconds
 # Plus every 5xx (docs/crm-apis.md §1.7, docs/architecture.md "Talking to CRMs").
 TRANSIENT_STATUSES = frozenset({408, 429})
 QUOTA_CODES = frozenset({"REQUEST_LIMIT_EXCEEDED"})  # 403: the org's API allocation (docs/crm-apis.md §1.7)
+# The requests session trusts `ca_bundle` over REQUESTS_CA_BUNDLE (client.BundleSession).
+TRUST_FIX = "set ca_bundle to the PEM of the CA that signs the server's certificate"
 
 
 def classify(
@@ -70,12 +73,20 @@ def classify_token(
     )
 
 
+def endpoint(url: str, setting: str = "instance_url") -> Endpoint:
+    """Where requests go, for transport failures' texts: the configured URL and its YAML key."""
+    return Endpoint(url, setting, trust_fix=TRUST_FIX)
+
+
 @contextmanager
-def translated(source: str, operation: str, *, headers: Mapping[str, str] | None = None) -> Iterator[None]:
+def translated(
+    source: str, operation: str, *, to: Endpoint, headers: Mapping[str, str] | None = None
+) -> Iterator[None]:
     """Turn simple-salesforce and requests exceptions into okrsync errors.
 
-    `headers` is read after a failure: the caller's view of the last response's headers, since
-    simple-salesforce's exceptions carry the status and body but not the headers (§2.2).
+    `to` is where the request goes (named in transport failures). `headers` is read after a
+    failure: the caller's view of the last response's headers, since simple-salesforce's
+    exceptions carry the status and body but not the headers (§2.2).
     """
     try:
         yield
@@ -84,14 +95,12 @@ def translated(source: str, operation: str, *, headers: Mapping[str, str] | None
         raise classify(
             source, exc.status, code=code, text=failure_text(operation, message), headers=headers
         ) from exc
-    except requests.exceptions.SSLError as exc:
-        # A certificate the configured CA bundle does not trust: retrying cannot help.
-        raise RejectedRequestError(
-            f"{operation} failed: TLS verification failed; check ca_bundle and instance_url", source=source
-        ) from exc
+    except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+        # No HTTP answer (DNS, refused, TLS, proxy, timeout, reset): the shared rules decide.
+        raise unreachable(connection_failed(exc, to), source=source, operation=operation) from exc
     except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema) as exc:
         raise RejectedRequestError(f"{operation} failed: {type(exc).__name__}", source=source) from exc
-    except requests.exceptions.RequestException as exc:  # timeouts, resets, a garbled body
+    except requests.exceptions.RequestException as exc:  # a garbled or cut-off body
         raise TransientCrmError(f"{operation} failed: {type(exc).__name__}", source=source) from exc
 
 

@@ -52,8 +52,10 @@ def cycle_and_print(
         store.close()
     send_alerts(settings, report, previous)
     text.print_cycle(out, report)
-    if report.errors:
+    if report.errors:  # one line per failed source or phase: the second one matters as much
         print_error(f"cycle failed: {report.errors[0]}")
+        for error in report.errors[1:]:
+            print_error(f"also failed: {error}")
     if report.stale:
         print_error(f"{staleness.summary(report.stale)}")
     return report.exit_code

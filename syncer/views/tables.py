@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rich.console import Group
+from rich.console import Group, JustifyMethod, RenderableType
 from rich.table import Table
 from rich.text import Text
 
@@ -43,7 +43,7 @@ def fitted_table(title: str, columns: Sequence[Column], rows: Sequence[Sequence[
         column = columns[i]
         if column.numeric or column.whole:
             widest = max((len(_text(row[i])) for row in rows), default=0)
-            justify = "right" if column.numeric else "left"
+            justify: JustifyMethod = "right" if column.numeric else "left"
             table.add_column(
                 column.name, justify=justify, no_wrap=True, min_width=max(widest, len(column.name))
             )
@@ -51,7 +51,7 @@ def fitted_table(title: str, columns: Sequence[Column], rows: Sequence[Sequence[
             table.add_column(column.name, overflow="fold")
     for row in rows:
         table.add_row(*(row[i] if isinstance(row[i], Text) else plain(row[i]) for i in kept))
-    lines = [Text(title, style="italic"), table]
+    lines: list[RenderableType] = [Text(title, style="italic"), table]
     return Group(*lines, plain("; ".join(folded))) if folded else Group(*lines)
 
 

@@ -10,10 +10,12 @@ import pytest
 
 from connectors.hubspot import HubSpotConnector
 from sandbox.hubspot import HubSpotSandbox
+from syncer.config.models import HubSpotSource
 from syncer.contract import Cursor, WriteItem
-from syncer.errors import AuthExpiredError, QuotaExhaustedError, RejectedRequestError
+from syncer.errors import AuthExpiredError, QuotaExhaustedError, RejectedRequestError, SourceUnreachableError
 from syncer.pull import pull_window
 from tests.connectors.hubspot.conftest import NOW, UNTIL, FakeClock, instant, make_source
+from tests.connectors.transport_servers import closed_port, untrusted_tls_server
 
 pytestmark = pytest.mark.integration
 
@@ -155,3 +157,47 @@ def test_batch_upsert_by_a_unique_property_maps_record_ids_back_to_the_items() -
             "idProperty": "okr_key",
             "properties": {"okr_name": "n0"},
         }
+
+
+def unreachable_source(base_url: str) -> HubSpotSource:
+    data = {
+        "kind": "hubspot",
+        "base_url": base_url,
+        "auth": {"method": "private_app", "access_token": "pat-never-shown"},
+        "streams": {"deals": {}},
+    }
+    return HubSpotSource.model_validate(data)
+
+
+def test_a_port_nobody_listens_on_fails_at_once(waits: list[float]) -> None:
+    port = closed_port()
+    hub = HubSpotConnector("hub", unreachable_source(f"http://127.0.0.1:{port}"), sleep=waits.append)
+
+    with pytest.raises(SourceUnreachableError) as raised:
+        hub.identity()
+
+    assert waits == []  # not retried: the port will be as closed in a minute
+    assert str(raised.value) == (
+        f"hub: read account details failed: cannot reach 127.0.0.1:{port}: connection refused "
+        "(check base_url and that the service is up)"
+    )
+
+
+def test_an_untrusted_certificate_on_a_batch_write_is_one_error_not_rejected_inputs(
+    waits: list[float],
+) -> None:
+    # hubspot-api-client turns the SSL error into an ApiException of status 0 and then fails on
+    # its missing body (an AttributeError): the real chain okrsync must still read.
+    items = [WriteItem("p_key_results", None, {"okr_value": i}, "okr_key", f"k{i}") for i in range(3)]
+    with untrusted_tls_server() as port:
+        hub = HubSpotConnector("hub", unreachable_source(f"https://127.0.0.1:{port}"), sleep=waits.append)
+        with pytest.raises(SourceUnreachableError) as raised:
+            hub.write(items)
+
+    assert waits == []
+    text = str(raised.value)
+    assert text.startswith(
+        f"hub: batch upsert p_key_results failed: cannot reach 127.0.0.1:{port}: TLS certificate not trusted: "
+    )
+    assert "SSL_CERT_FILE" in text
+    assert "pat-never-shown" not in text

@@ -12,6 +12,7 @@ import requests
 import responses
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from urllib3.exceptions import ProtocolError
 
 from connectors.salesforce import SalesforceConnector
 from connectors.salesforce.client import BundleSession
@@ -21,7 +22,9 @@ from syncer.errors import (
     AuthFailedError,
     QuotaExhaustedError,
     RejectedRequestError,
+    SourceUnreachableError,
     TransientCrmError,
+    TransientTransportError,
 )
 from tests.connectors.salesforce.builders import (
     API,
@@ -34,6 +37,7 @@ from tests.connectors.salesforce.builders import (
     url_of,
 )
 from tests.connectors.salesforce.conftest import SECRET, make_source
+from tests.connectors.transport_servers import closed_port, untrusted_tls_server
 
 UNTIL = datetime(2026, 10, 5, 12, tzinfo=UTC)
 QUERY = f"{API}/queryAll/"
@@ -121,15 +125,56 @@ def test_malformed_query_is_rejected_with_the_salesforce_message(
     assert waits == []
 
 
-def test_connection_errors_are_retried_until_the_policy_gives_up(
+def test_a_reset_connection_is_retried_until_the_policy_gives_up(
     org: responses.RequestsMock, sf_connector: SalesforceConnector, waits: list[float]
 ) -> None:
-    org.get(QUERY, body=requests.ConnectionError("reset by peer"))
+    reset = ProtocolError("Connection aborted.", ConnectionResetError(104, "Connection reset by peer"))
+    org.get(QUERY, body=requests.ConnectionError(reset))  # what requests raises on a reset
 
-    with pytest.raises(TransientCrmError, match="query failed: ConnectionError"):
+    with pytest.raises(TransientTransportError) as raised:
         pull_deals(sf_connector)
 
     assert (calls_to(org, QUERY), len(waits)) == (6, 5)
+    assert str(raised.value).startswith("sfdc: query failed: cannot reach sf.test:443: connection reset (")
+
+
+def test_a_port_nobody_listens_on_fails_the_token_request_at_once(waits: list[float]) -> None:
+    port = closed_port()
+    auth = {
+        "method": "password",
+        "username": "u",
+        "password": SECRET,
+        "login_url": f"https://127.0.0.1:{port}",
+    }
+    connector = SalesforceConnector("sfdc", make_source(auth=auth), sleep=waits.append)
+
+    with pytest.raises(SourceUnreachableError) as raised:
+        pull_deals(connector)
+
+    assert waits == []  # not retried: the port will be as closed in a minute
+    assert str(raised.value) == (
+        f"sfdc: token request failed: cannot reach 127.0.0.1:{port}: connection refused "
+        "(check auth.login_url and that the service is up)"
+    )
+    assert (raised.value.address, raised.value.cause) == (f"127.0.0.1:{port}", "connection refused")
+
+
+def test_an_untrusted_certificate_fails_at_once_and_names_ca_bundle(waits: list[float]) -> None:
+    with untrusted_tls_server() as port:
+        connector = SalesforceConnector(
+            "sfdc", make_source(instance_url=f"https://127.0.0.1:{port}"), sleep=waits.append
+        )
+        with pytest.raises(SourceUnreachableError) as raised:
+            pull_deals(connector)
+
+    assert waits == []
+    text = str(raised.value)
+    assert text.startswith(
+        f"sfdc: token request failed: cannot reach 127.0.0.1:{port}: TLS certificate not trusted: "
+    )
+    assert text.endswith("(set ca_bundle to the PEM of the CA that signs the server's certificate)")
+    assert "oauth2" not in text
+    assert SECRET not in text
 
 
 def test_usage_counts_calls_and_reads_the_org_allocation(

@@ -12,9 +12,11 @@ import responses
 from connectors.salesforce import SalesforceConnector
 from connectors.salesforce.write import to_json_value
 from syncer.contract import WriteItem, WriteResult
-from syncer.errors import QuotaExhaustedError
+from syncer.errors import QuotaExhaustedError, SourceUnreachableError
 from syncer.retry import WRITE_RETRY_WAITS_SECONDS
 from tests.connectors.salesforce.builders import API, save_result, sf_error
+from tests.connectors.salesforce.conftest import make_source
+from tests.connectors.transport_servers import untrusted_tls_server
 
 COLLECTIONS = f"{API}/composite/sobjects"
 
@@ -157,6 +159,22 @@ def test_write_quota_exhaustion_stops_the_source(
 
     with pytest.raises(QuotaExhaustedError):
         sf_connector.write([user_item(1)])
+
+
+def test_an_untrusted_certificate_stops_the_write_instead_of_refusing_each_item(waits: list[float]) -> None:
+    # A static token: the first request is the write itself.
+    auth = {"method": "access_token", "access_token": "00Dtoken-never-shown"}
+    with untrusted_tls_server() as port:
+        source = make_source(instance_url=f"https://127.0.0.1:{port}", auth=auth)
+        connector = SalesforceConnector("sfdc", source, sleep=waits.append)
+        with pytest.raises(SourceUnreachableError, match="TLS certificate not trusted") as raised:
+            connector.write([user_item(n) for n in range(250)])  # two calls planned: the first fails
+
+    assert waits == []
+    assert str(raised.value).startswith(
+        f"sfdc: write composite/sobjects failed: cannot reach 127.0.0.1:{port}: "
+    )
+    assert "00Dtoken-never-shown" not in str(raised.value)
 
 
 def test_items_salesforce_could_not_address_are_refused_without_a_call(
