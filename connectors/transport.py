@@ -33,6 +33,9 @@ CHAIN_LIMIT = 12  # wrappers of wrappers: requests → MaxRetryError → NewConn
 DEFAULT_PORTS = {"https": 443, "http": 80}
 PROXY_FIX = "check HTTPS_PROXY / HTTP_PROXY / NO_PROXY"
 NO_ROUTE = frozenset({errno.ENETUNREACH, errno.EHOSTUNREACH})
+# OpenSSL's X509_V_ERR_CERT_NOT_YET_VALID and X509_V_ERR_CERT_HAS_EXPIRED: no bundle fixes those.
+CERT_DATES = frozenset({9, 10})
+CLOCK_FIX = "the server must renew its certificate; or this machine's clock is wrong"
 RESETS = (ConnectionResetError, ConnectionAbortedError, BrokenPipeError, http.client.RemoteDisconnected)
 RETRIED_FIX = "retried with backoff; check the network if it persists"
 TUNNEL_FAILED = "Tunnel connection failed:"
@@ -131,6 +134,8 @@ def _cause(chain: list[BaseException], endpoint: Endpoint) -> tuple[str, str, bo
     verify = _first(chain, ssl.SSLCertVerificationError)
     if verify is not None:
         detail = getattr(verify, "verify_message", None) or "verification failed"
+        if getattr(verify, "verify_code", None) in CERT_DATES:  # trusted, but out of its dates
+            return f"TLS certificate not valid today: {detail}", CLOCK_FIX, False
         return f"TLS certificate not trusted: {detail}", endpoint.trust_fix, False
     if _has(chain, ssl.SSLEOFError):  # the peer hung up: a reset, not a certificate problem
         return "connection closed by the server (TLS EOF)", f"check {endpoint.setting} / the network", True

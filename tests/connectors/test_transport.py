@@ -21,6 +21,7 @@ from tests.connectors.transport_servers import (
     resetting_server,
     serving,
     silent_server,
+    tls_server,
     untrusted_tls_server,
 )
 
@@ -118,6 +119,24 @@ def test_an_untrusted_certificate_names_the_reason_and_the_trust_fix(
     assert failure.address == f"127.0.0.1:{port}"
     assert failure.cause.startswith("TLS certificate not trusted: self")  # "self-signed certificate"
     assert (failure.fix, failure.retryable) == (TRUST_FIX, False)
+    assert_no_secrets(str(failure))
+
+
+def test_an_expired_certificate_says_so() -> None:
+    with tls_server(expired=True) as (port, certificate):
+        url = f"https://127.0.0.1:{port}{SECRET_PATH}"
+
+        def get() -> object:  # the certificate is trusted: only its dates are wrong
+            with requests.Session() as session:
+                session.trust_env = False
+                return session.get(url, timeout=5, verify=str(certificate))
+
+        failure = classified(failure_of(get), url)
+
+    assert failure.address == f"127.0.0.1:{port}"
+    assert failure.cause == "TLS certificate not valid today: certificate has expired"
+    assert not failure.retryable
+    assert "renew" in failure.fix  # not the trust fix: no CA bundle makes an expired certificate valid
     assert_no_secrets(str(failure))
 
 

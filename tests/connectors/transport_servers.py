@@ -37,9 +37,19 @@ def closed_port() -> int:
 @contextmanager
 def untrusted_tls_server() -> Iterator[int]:
     """A TLS server on 127.0.0.1 with a valid but self-signed certificate; yields its port."""
-    with tempfile.TemporaryDirectory(prefix="okrsync-untrusted-tls-") as directory:
+    with tls_server(expired=False) as (port, _certificate):
+        yield port
+
+
+@contextmanager
+def tls_server(*, expired: bool) -> Iterator[tuple[int, Path]]:
+    """A TLS server on 127.0.0.1 with a self-signed certificate, valid today or expired since
+    yesterday; yields its port and the certificate's PEM (a client that trusts it meets only
+    the expiry)."""
+    with tempfile.TemporaryDirectory(prefix="okrsync-test-tls-") as directory:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(*_self_signed(Path(directory)))
+        cert_file, key_file = _self_signed(Path(directory), expired=expired)
+        context.load_cert_chain(cert_file, key_file)
 
         def handshake(connection: socket.socket) -> None:
             try:  # the client rejects the certificate and hangs up
@@ -48,7 +58,7 @@ def untrusted_tls_server() -> Iterator[int]:
                 connection.close()
 
         with serving(handshake) as port:
-            yield port
+            yield port, cert_file
 
 
 @contextmanager
@@ -103,11 +113,12 @@ def serving(handle: Callable[[socket.socket], None]) -> Iterator[int]:
         thread.join(timeout=5)
 
 
-def _self_signed(directory: Path) -> tuple[Path, Path]:
-    """(certificate, key) PEM files of a self-signed certificate for 127.0.0.1, valid today."""
+def _self_signed(directory: Path, *, expired: bool) -> tuple[Path, Path]:
+    """(certificate, key) PEM files of a self-signed certificate for 127.0.0.1, valid from the day
+    before yesterday to tomorrow, or (`expired`) to yesterday."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, LOOPBACK)])
-    now = datetime.now(UTC)
+    now = datetime.now(UTC) - (timedelta(days=2) if expired else timedelta(0))
     certificate = (
         x509.CertificateBuilder()
         .subject_name(name)
