@@ -222,6 +222,7 @@ def _run_phases(
                     now=clock(),
                     force=options.force,
                     checkpoint=checkpoint,
+                    progress=options.progress,
                 )
                 report.pushes += [pushed] if pushed else []
             except CrmError as exc:

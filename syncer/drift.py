@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from syncer.config.models import Settings, Verify
 from syncer.contract import Connector, FieldValue, RecordRef, StoredValues, WriteItem
 from syncer.errors import RejectedRequestError
+from syncer.progress import NO_PROGRESS, Progress
 from syncer.store import verifications
 from syncer.store.transaction import transaction
 from syncer.values import KeyResultValue
@@ -248,6 +249,7 @@ def push_source(
     now: datetime,
     force: bool = False,
     checkpoint: Callable[[], None] | None = None,
+    progress: Progress = NO_PROGRESS,
 ) -> PushResult | None:
     """Plan (with drift repair when due), write, file the results; None when nothing was sent.
 
@@ -255,7 +257,11 @@ def push_source(
     failed push verifies them again next cycle.
     """
     plan = plan_source(sessions, settings, connector, values, now=now, force=force)
-    result = push(sessions, connector, plan.items, now=now, checkpoint=checkpoint) if plan.items else None
+    result = (
+        push(sessions, connector, plan.items, now=now, checkpoint=checkpoint, progress=progress)
+        if plan.items
+        else None
+    )
     if plan.verified:
         transaction(sessions, lambda session: _record_verified(session, connector.source, plan.verified, now))
     if result is None and not plan.problems:

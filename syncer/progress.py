@@ -20,12 +20,18 @@ class Progress(Protocol):
         """A page of `records` rows of `source`'s `stream` is stored; `expected`, when the CRM
         said it on the first page, is how many rows the whole pull will read."""
 
+    def wrote(self, source: str, records: int, *, total: int) -> None:
+        """A write-back batch of `records` records of `source` is filed; `total` are being sent."""
+
 
 class _Silent:
     def step(self, text: str) -> None:
         pass
 
     def page(self, source: str, stream: StreamName, records: int, *, expected: int | None = None) -> None:
+        pass
+
+    def wrote(self, source: str, records: int, *, total: int) -> None:
         pass
 
 

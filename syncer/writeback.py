@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from syncer.config.models import KeyedTarget, OwnerTarget, Settings, WritebackTarget
 from syncer.contract import Connector, FieldValue, WriteItem, WriteResult
+from syncer.progress import NO_PROGRESS, Progress
 from syncer.rollup import owner_groups
 from syncer.store import ledger
 from syncer.store.owners import owners_of
@@ -201,10 +202,12 @@ def push(
     *,
     now: datetime,
     checkpoint: Callable[[], None] | None = None,
+    progress: Progress = NO_PROGRESS,
 ) -> PushResult:
     """Write `items` in batches and file every result in the ledger as it comes back.
 
     `checkpoint` is called before each batch; it raises to stop between two filed batches.
+    `progress` hears of each filed batch.
     """
     written_fields = written_records = failed = 0
     errors: list[str] = []
@@ -214,6 +217,7 @@ def push(
         batch = items[start : start + WRITE_BATCH]
         results: list[WriteResult] = connector.write(batch)
         _file_results(session_factory, connector.source, list(zip(batch, results, strict=True)), now=now)
+        progress.wrote(connector.source, len(batch), total=len(items))
         for item, result in zip(batch, results, strict=True):
             if result.ok:
                 written_records += 1

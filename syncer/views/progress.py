@@ -71,6 +71,15 @@ class _Display:
             self._bar.update(task, total=max(expected, count + records))
         self._bar.advance(task, records)
 
+    def wrote(self, source: str, records: int, *, total: int) -> None:
+        key = (source, "written")
+        if key not in self._streams:
+            task = self._bar.add_task(f"  {source} write-back", total=total, counts=True)
+            self._streams[key] = (task, 0)
+        task, count = self._streams[key]
+        self._streams[key] = (task, count + records)
+        self._bar.advance(task, records)
+
     def _end_step(self) -> None:
         """A finished step, and each stream it pulled, turn their spinner into a tick."""
         if self._step is not None:

@@ -29,6 +29,8 @@ class Recorded:
         self.steps: list[str] = []
         self.records: Counter[tuple[str, str]] = Counter()
         self.expected: dict[tuple[str, str], list[int | None]] = {}
+        self.written: Counter[str] = Counter()
+        self.write_totals: set[tuple[str, int]] = set()
 
     def step(self, text: str) -> None:
         self.steps.append(text)
@@ -36,6 +38,10 @@ class Recorded:
     def page(self, source: str, stream: StreamName, records: int, *, expected: int | None = None) -> None:
         self.records[source, stream] += records
         self.expected.setdefault((source, stream), []).append(expected)
+
+    def wrote(self, source: str, records: int, *, total: int) -> None:
+        self.written[source] += records
+        self.write_totals.add((source, total))
 
 
 def test_the_cycle_reports_every_step_and_every_pulled_record(sandbox: DemoOrg, tmp_path: Path) -> None:
@@ -71,6 +77,11 @@ def test_the_cycle_reports_every_step_and_every_pulled_record(sandbox: DemoOrg, 
         assert first == read["sfdc", stream] > 0, stream
         assert set(rest) <= {None}
     # HubSpot's list endpoints give no total: the display shows a count only.
+    # Write-back: every record sent, batch by batch, against the number being sent.
+    sent = {p.source: p.written_records + p.failed_records for p in report.pushes}
+    assert dict(progress.written) == sent
+    assert progress.write_totals == set(sent.items())
+    assert all(n > 0 for n in sent.values())
     assert {e for (source, _), seen in progress.expected.items() if source == "hub" for e in seen} == {None}
 
 
@@ -94,6 +105,7 @@ def test_a_terminal_sees_the_steps_and_record_counts(
     captured = capsys.readouterr()
     assert "pulling from sfdc" in captured.err
     assert "writing back to hub" in captured.err
+    assert "hub write-back" in captured.err
     assert " records" in captured.err
     assert re.search(r"of [\d,]+ records", captured.err)  # a Salesforce stream's total
     assert "pulling from" not in captured.out  # the summary on stdout stays clean
