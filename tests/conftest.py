@@ -1,4 +1,4 @@
-"""Shared fixtures: store URLs for every available backend.
+"""Shared fixtures: store URLs for every available backend, and the store and session on them.
 
 `store_url` runs a test on SQLite, and on PostgreSQL too when the environment names a server
 (`OKRSYNC_TEST_PG_SERVER`: a throwaway database is created for the session and dropped after)
@@ -17,6 +17,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from syncer.store.database import Store, open_store
 
 PG_SERVER = os.environ.get("OKRSYNC_TEST_PG_SERVER")
 PG_URL = os.environ.get("OKRSYNC_TEST_PG_URL")
@@ -85,3 +88,18 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     url: str = request.getfixturevalue("pg_database")
     _wipe(url)
     return url
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    """The store at `store_url`, open for the test and closed after it."""
+    opened = open_store(store_url)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def session(store: Store) -> Iterator[Session]:
+    """One transaction on `store`, committed when the test ends."""
+    with store.sessions.begin() as opened:
+        yield opened

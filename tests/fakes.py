@@ -24,6 +24,28 @@ from syncer.records import Deal, Owner, Record, StreamName
 
 T0 = datetime(2026, 10, 5, 12, 0, tzinfo=UTC)
 
+# The head of a test config with two fake CRMs, `sfdc` and `hub` (FakeConnector stands in for
+# both): a str.format template taking {store}, followed by the test's own objectives and
+# write-backs. Their tokens are FAKE_TOKENS.
+FAKE_TOKENS = {"SF_TOKEN": "tok-abcdef", "HS_TOKEN": "pat-abcdef"}
+TWO_FAKE_SOURCES = """\
+version: 1
+store: {store}
+timezone: UTC
+sources:
+  sfdc:
+    kind: salesforce
+    instance_url: https://example.my.salesforce.com
+    auth: {{method: access_token, access_token: "${{SF_TOKEN}}"}}
+    streams:
+      deals: {{object: Opportunity}}
+  hub:
+    kind: hubspot
+    auth: {{method: private_app, access_token: "${{HS_TOKEN}}"}}
+    streams:
+      deals: {{}}
+"""
+
 
 def deal(id: str, *, minutes: int = 0, **overrides: object) -> Deal:
     base = Deal(

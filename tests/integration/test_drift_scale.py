@@ -7,7 +7,6 @@ sandbox, and one verifying push must put back exactly those, counted in the requ
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -21,20 +20,13 @@ from syncer.config.models import Settings
 from syncer.contract import Connector
 from syncer.drift import push_source
 from syncer.fields import required_fields
-from syncer.store.database import Store, open_store
+from syncer.store.database import Store
 from syncer.values import KeyResultValue, Period
 
 pytestmark = pytest.mark.integration
 NOW = datetime(2026, 11, 15, 12, tzinfo=UTC)
 URI_LIMIT = 16_384  # bytes the Salesforce REST API takes in a request URI
 PADDING = "x" * 40  # long keys: the read-back must cut its IN list to stay under the URI limit
-
-
-@pytest.fixture
-def store(store_url: str) -> Iterator[Store]:
-    opened = open_store(store_url)
-    yield opened
-    opened.close()
 
 
 def values(n: int, *, scale: int = 1) -> list[KeyResultValue]:

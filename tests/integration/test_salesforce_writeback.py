@@ -17,7 +17,7 @@ from sandbox.salesforce import SalesforceSandbox
 from syncer.config.models import KeyedTarget, SalesforceSource
 from syncer.contract import Connector, WriteItem
 from syncer.store import ledger
-from syncer.store.database import Store, open_store
+from syncer.store.database import Store
 from syncer.writeback import push
 
 pytestmark = pytest.mark.integration
@@ -29,13 +29,6 @@ OBJECT, KEY = "OKR_Key_Result__c", "OKR_Key__c"
 def sb() -> Iterator[SalesforceSandbox]:
     with SalesforceSandbox(now=NOW) as sandbox:
         yield sandbox
-
-
-@pytest.fixture
-def store(store_url: str) -> Iterator[Store]:
-    opened = open_store(store_url)
-    yield opened
-    opened.close()
 
 
 def connector_for(sb: SalesforceSandbox, waits: list[float]) -> Connector:

@@ -21,28 +21,15 @@ from syncer.cycle import CycleResult, run_cycle
 from syncer.errors import SourceUnreachableError
 from syncer.records import StreamName
 from syncer.store import ledger
-from syncer.store.database import Store, open_store
+from syncer.store.database import Store
 from syncer.store.runs import RunInfo, recent
-from tests.fakes import T0, FakeConnector, deal, owner
+from tests.fakes import FAKE_TOKENS as ENV
+from tests.fakes import T0, TWO_FAKE_SOURCES, FakeConnector, deal, owner
 
 pytestmark = pytest.mark.store
-ENV = {"SF_TOKEN": "tok-abcdef", "HS_TOKEN": "pat-abcdef"}
-CONFIG = """\
-version: 1
-store: {store}
-timezone: UTC
-sources:
-  sfdc:
-    kind: salesforce
-    instance_url: https://example.my.salesforce.com
-    auth: {{method: access_token, access_token: "${{SF_TOKEN}}"}}
-    streams:
-      deals: {{object: Opportunity}}
-  hub:
-    kind: hubspot
-    auth: {{method: private_app, access_token: "${{HS_TOKEN}}"}}
-    streams:
-      deals: {{}}
+CONFIG = (
+    TWO_FAKE_SOURCES
+    + """\
 objectives:
   - key: q
     period: {{start: 2026-10-01, end: 2026-12-31}}
@@ -60,6 +47,7 @@ writeback:
     upsert_on: okr_key
     fields: {{okr_value: "*.value"}}
 """
+)
 CLOCK_START = T0 + timedelta(days=1)
 REFUSED = "sfdc: token request failed: cannot reach 127.0.0.1:9: connection refused (check instance_url and that the service is up)"
 
@@ -92,13 +80,6 @@ def settings(tmp_path: Path, store_url: str) -> Settings:
     path = tmp_path / "okr.yaml"
     path.write_text(CONFIG.format(store=store_url))
     return load_settings(path, ENV)
-
-
-@pytest.fixture
-def store(settings: Settings) -> Iterator[Store]:
-    opened = open_store(settings.store)
-    yield opened
-    opened.close()
 
 
 def hub() -> FakeConnector:

@@ -8,7 +8,6 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,13 +19,6 @@ from syncer.store.database import Store, open_store
 
 pytestmark = pytest.mark.store
 T0 = datetime(2026, 10, 5, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def store(store_url: str) -> Iterator[Store]:
-    opened = open_store(store_url)
-    yield opened
-    opened.close()
 
 
 def acquire(store: Store, holder: str, now: datetime, ttl: timedelta = lease.LEASE_TTL) -> bool:

@@ -6,7 +6,6 @@ path, the run record, the rows the store keeps and the values written.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -19,30 +18,17 @@ from syncer.config.models import Settings
 from syncer.cycle import run_cycle
 from syncer.errors import OrgMismatchError
 from syncer.store import identities
-from syncer.store.database import Store, open_store
+from syncer.store.database import Store
 from syncer.store.runs import recent
 from syncer.store.snapshots import latest_values
 from syncer.store.tables import CursorRow, DealRow, SourceIdentityRow
-from tests.fakes import T0, FakeConnector, deal, owner
+from tests.fakes import FAKE_TOKENS as ENV
+from tests.fakes import T0, TWO_FAKE_SOURCES, FakeConnector, deal, owner
 
 pytestmark = pytest.mark.store
-ENV = {"SF_TOKEN": "tok-abcdef", "HS_TOKEN": "pat-abcdef"}
-CONFIG = """\
-version: 1
-store: {store}
-timezone: UTC
-sources:
-  sfdc:
-    kind: salesforce
-    instance_url: https://example.my.salesforce.com
-    auth: {{method: access_token, access_token: "${{SF_TOKEN}}"}}
-    streams:
-      deals: {{object: Opportunity}}
-  hub:
-    kind: hubspot
-    auth: {{method: private_app, access_token: "${{HS_TOKEN}}"}}
-    streams:
-      deals: {{}}
+CONFIG = (
+    TWO_FAKE_SOURCES
+    + """\
 objectives:
   - key: q
     period: {{start: 2026-10-01, end: 2026-12-31}}
@@ -62,6 +48,7 @@ writeback:
     upsert_on: OKR_Key__c
     fields: {{Value__c: "*.value", Currency__c: "*.currency"}}
 """
+)
 NOW = T0 + timedelta(days=1)
 
 
@@ -70,13 +57,6 @@ def settings(tmp_path: Path, store_url: str) -> Settings:
     path = tmp_path / "okr.yaml"
     path.write_text(CONFIG.format(store=store_url))
     return load_settings(path, ENV)
-
-
-@pytest.fixture
-def store(settings: Settings) -> Iterator[Store]:
-    opened = open_store(settings.store)
-    yield opened
-    opened.close()
 
 
 def crms(

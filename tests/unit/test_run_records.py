@@ -25,7 +25,7 @@ from syncer.errors import StoreError
 from syncer.interruption import Interrupted, StopRequest
 from syncer.records import StreamName
 from syncer.store import cursors, lease, runs, stream_status, upserts
-from syncer.store.database import Store, open_store
+from syncer.store.database import Store
 from syncer.store.runs import RunInfo, recent
 from tests.fakes import T0, FakeConnector, deal, owner
 
@@ -68,13 +68,6 @@ def config(tmp_path: Path, store_url: str) -> Path:
 @pytest.fixture
 def settings(config: Path) -> Settings:
     return load_settings(config, ENV)
-
-
-@pytest.fixture
-def store(settings: Settings) -> Iterator[Store]:
-    opened = open_store(settings.store)
-    yield opened
-    opened.close()
 
 
 def crm(**overrides: object) -> FakeConnector:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -59,16 +58,6 @@ def settings() -> Settings:
         "OKRSYNC_SANDBOX_HS_TOKEN": "token",
     }
     return load_settings(ROOT / "config" / "demo.yaml", env)
-
-
-@pytest.fixture
-def session(store_url: str) -> Iterator[Session]:
-    store = open_store(store_url)
-    try:
-        with store.sessions.begin() as opened:
-            yield opened
-    finally:
-        store.close()
 
 
 def fill(session: Session) -> None:

@@ -3,7 +3,6 @@ good version arrives; a page with a bad record still stores the rest and moves t
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
 
@@ -14,18 +13,11 @@ from syncer.contract import Cursor, Page
 from syncer.errors import BadRecordError
 from syncer.pull import _storable, store_page
 from syncer.store import cursors, quarantine
-from syncer.store.database import Store, open_store
+from syncer.store.database import Store
 from syncer.store.tables import DealRow
 from tests.fakes import T0, deal
 
 pytestmark = pytest.mark.store
-
-
-@pytest.fixture
-def store(store_url: str) -> Iterator[Store]:
-    opened = open_store(store_url)
-    yield opened
-    opened.close()
 
 
 def live_ids(store: Store) -> list[str]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -33,7 +32,7 @@ from syncer.errors import (
     StoreUnavailableError,
     TransientStoreError,
 )
-from syncer.store.database import Store, open_store
+from syncer.store.database import Store
 from syncer.store.faults import translate
 from syncer.store.tables import OwnerRow
 from syncer.store.transaction import store_error, transaction
@@ -107,13 +106,6 @@ def test_an_error_that_is_not_the_drivers_is_left_alone() -> None:
 
 
 # ---------------------------------------------------------------- on a real store
-
-
-@pytest.fixture
-def store(store_url: str) -> Iterator[Store]:
-    opened = open_store(store_url)
-    yield opened
-    opened.close()
 
 
 def _owners(store: Store) -> list[str]:

@@ -3,7 +3,6 @@ draw: local dates in the configured zone, the rollup's scope, and a last day equ
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -11,23 +10,12 @@ from sqlalchemy.orm import Session
 
 from syncer.rollup.burn_up import daily_running_total
 from syncer.rollup.keyresults import compute_key_results
-from syncer.store.database import open_store
 from syncer.values import Period
 from tests.unit.rollup.builders import Rows, key_result_settings
 
 QUARTER = Period(date(2026, 10, 1), date(2026, 12, 31))
 TODAY = date(2026, 10, 4)
 NOW = datetime(2026, 10, 4, 16, 0, tzinfo=UTC)  # noon in New York
-
-
-@pytest.fixture
-def session(store_url: str) -> Iterator[Session]:
-    store = open_store(store_url)
-    try:
-        with store.sessions.begin() as opened:
-            yield opened
-    finally:
-        store.close()
 
 
 def test_calls_count_on_their_local_date_and_later_ones_on_today(session: Session) -> None:
