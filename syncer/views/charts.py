@@ -18,8 +18,9 @@ from datetime import date, timedelta
 from decimal import Decimal
 from html import escape
 
+from syncer.rollup.periods import add_months
 from syncer.views import units
-from syncer.views.units import Unit
+from syncer.views.units import SUFFIXES, Unit
 
 # Colours per status (GitHub's Primer palette: readable on white, distinct for colour-blind readers).
 STATUS_COLOURS = {
@@ -153,7 +154,7 @@ def progress_chart(chart: ProgressChart, frame: Frame = Frame()) -> str:
     drawn = chart.plotted()
     numbers = [value for _, value in drawn]
     numbers += [n for n in (chart.target, chart.pace_from) if n is not None]
-    ticks = nice_ticks(min(Decimal(0), *numbers), max([Decimal(0), *numbers]))
+    ticks = nice_ticks(min([Decimal(0), *numbers]), max([Decimal(0), *numbers]))
     low, span = ticks[0], float(ticks[-1] - ticks[0])
 
     def y(value: Decimal) -> float:
@@ -245,7 +246,7 @@ def _month_starts(start: date, end: date) -> list[date]:
     while month <= end:
         if month > start:
             found.append(month)
-        month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+        month = add_months(month, 1)
     return found
 
 
@@ -331,9 +332,9 @@ def short_number(number: Decimal | float | None) -> str:
     if number is None:
         return "—"
     value = float(number)
-    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+    for limit, suffix in SUFFIXES:
         if abs(value) >= limit:
-            return f"{value / limit:.3g}{suffix}"
+            return f"{value / float(limit):.3g}{suffix}"
     return f"{value:.3g}"
 
 

@@ -18,7 +18,7 @@ from typing import Literal
 from syncer import currencies
 
 UnitKind = Literal["money", "percent", "days", "count", "number"]
-_SUFFIXES = ((Decimal(10) ** 9, "B"), (Decimal(10) ** 6, "M"), (Decimal(10) ** 3, "k"))
+SUFFIXES = ((Decimal(10) ** 9, "B"), (Decimal(10) ** 6, "M"), (Decimal(10) ** 3, "k"))
 SHORTEN_FROM = Decimal(10_000)  # below this a tick keeps its digits: 2,500, not 2.5k
 
 
@@ -72,7 +72,7 @@ def short(value: Decimal | None, unit: Unit) -> str:
     scale, suffix = (Decimal(100), " %") if unit.kind == "percent" else (Decimal(1), "")
     number = value * scale
     if unit.kind != "percent" and abs(number) >= SHORTEN_FROM:
-        divisor, suffix = next((d, s) for d, s in _SUFFIXES if abs(number) >= d)
+        divisor, suffix = next((d, s) for d, s in SUFFIXES if abs(number) >= d)
         number = _significant(number / divisor, 3)
     else:
         number = number.quantize(Decimal("0.1") if unit.kind == "percent" else Decimal("0.01"))
@@ -97,7 +97,7 @@ def axis_labels(ticks: Sequence[Decimal], unit: Unit) -> list[str]:
     if unit.kind != "percent" and max(abs(tick) for tick in scaled) >= SHORTEN_FROM:
         biggest = max(abs(tick) for tick in scaled)
         divisor, shortened = next(
-            ((d, s) for d, s in _SUFFIXES if biggest >= d and _places(step / d) <= 1), (Decimal(1), "")
+            ((d, s) for d, s in SUFFIXES if biggest >= d and _places(step / d) <= 1), (Decimal(1), "")
         )
         scaled, suffix, step = [tick / divisor for tick in scaled], shortened, step / divisor
     places = max(_places(number) for number in (*scaled, step))  # the same decimals on every tick

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import itertools
+from datetime import date
 from decimal import Decimal
 
 import pytest
 
 from syncer.views import units
-from syncer.views.charts import nice_ticks
+from syncer.views.charts import ProgressChart, nice_ticks, progress_chart
 from syncer.views.units import Unit
 
 NICE = {Decimal(1), Decimal(2), Decimal("2.5"), Decimal(5)}
@@ -81,3 +82,20 @@ def test_every_tick_has_the_decimals_of_the_step() -> None:
         "100 %",
     ]
     assert Unit("days").caption == "days"
+
+
+def test_a_rate_with_no_value_target_or_point_yet_draws_empty_axes_from_0_to_1() -> None:
+    """The first days of a period: no records, and a relative target whose baseline is missing."""
+    chart = ProgressChart(
+        title="Renewal rate",
+        period_start=date(2026, 10, 1),
+        period_end=date(2026, 12, 31),
+        target=None,
+        value=None,
+        points=[],
+        unit=Unit("percent"),
+        today=date(2026, 10, 1),
+    )
+    svg = progress_chart(chart)
+    assert "<polyline" not in svg
+    assert [t for t in ("0 %", "100 %") if t in svg] == ["0 %", "100 %"]
