@@ -10,8 +10,9 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, tzinfo
 
+from syncer.config.history import resolved
 from syncer.config.models import HubSpotSource, SalesforceSource, WritebackTarget
-from syncer.contract import Connector
+from syncer.contract import Connector, MetadataCache
 
 
 def open_connector(
@@ -21,18 +22,26 @@ def open_connector(
     writeback: Sequence[WritebackTarget] = (),
     sleep: Callable[[float], None] = time.sleep,
     zone: tzinfo = UTC,
+    metadata: MetadataCache | None = None,
 ) -> Connector:
     """The connector for source `name`; `writeback` may list every target, only this source's are kept.
 
     `zone` is the YAML's `timezone` (`Settings.zone`): calendar days of CRM instants are read
-    there. Touches no network: connectors authenticate on their first call. Close it when done.
+    there. `metadata` keeps CRM metadata between runs (Salesforce describes, HubSpot deal
+    pipelines); None: none kept.
+    Touches no network: connectors authenticate on their first call. Close it when done.
     """
+    writeback = resolved(writeback, {name: source})  # history targets: as the keyed ones they write like
     match source:
         case SalesforceSource():
             from connectors.salesforce import SalesforceConnector
 
-            return SalesforceConnector(name, source, writeback=writeback, sleep=sleep, zone=zone)
+            return SalesforceConnector(
+                name, source, writeback=writeback, sleep=sleep, zone=zone, metadata=metadata
+            )
         case HubSpotSource():
             from connectors.hubspot import HubSpotConnector
 
-            return HubSpotConnector(name, source, writeback=writeback, sleep=sleep, zone=zone)
+            return HubSpotConnector(
+                name, source, writeback=writeback, sleep=sleep, zone=zone, metadata=metadata
+            )

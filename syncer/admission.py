@@ -21,10 +21,12 @@ must be right.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from functools import cache
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import String
@@ -32,9 +34,10 @@ from sqlalchemy import String
 from syncer.config.models import Settings
 from syncer.contract import Cursor
 from syncer.errors import BadRecordError
+from syncer.object_records import ObjectRecord
 from syncer.records import Call, Deal, Owner, Record, Renewal
 from syncer.store.quarantine import Rejection
-from syncer.store.tables import STREAM_TABLES, CursorRow, OwnerRow
+from syncer.store.tables import STREAM_TABLES, CursorRow, ObjectRecordRow, OwnerRow
 
 # Numeric(18, 2): 16 digits before the point, after rounding to the cent (PostgreSQL rounds
 # 9999999999999999.995 up to 10^16, which overflows; SQLite would keep it).
@@ -80,11 +83,12 @@ def admit(
     """The records that may be stored, and a rejection for each one that may not."""
     admitted: list[Record] = []
     rejections = [from_error(source, stream, error) for error in errors]
+    bounds = _instant_bounds(rules)  # once a page, not a hash of `rules` per record
     for record in records:
-        fault = first_fault(record, rules)
+        fault = _first_fault(record, rules, bounds)
         while fault is not None and record.deleted and fault.field not in KEY_FIELDS:
             record = _cleared(record, fault.field)
-            fault = first_fault(record, rules)
+            fault = _first_fault(record, rules, bounds)
         if fault is None:
             admitted.append(record)
         else:
@@ -117,10 +121,14 @@ def fit_cursor(cursor: Cursor) -> Cursor:
 
 def first_fault(record: Record, rules: Rules) -> Fault | None:
     """The first rule the record breaks, or None."""
+    return _first_fault(record, rules, _instant_bounds(rules))
+
+
+def _first_fault(record: Record, rules: Rules, bounds: tuple[datetime, datetime | None]) -> Fault | None:
     return (
         _string_fault(record)
         or _number_fault(record)
-        or _date_fault(record, rules)
+        or _date_fault(record, rules, bounds)
         or (_attribute_fault(record.attributes) if record.attributes else None)
     )
 
@@ -149,14 +157,20 @@ def escape(text: str, limit: int) -> str:
 
 @dataclass(frozen=True, slots=True)
 class _Shape:
-    """What admission reads of one record class: text fields with their column's length, dates."""
+    """What admission reads of one record class: text fields with their column's length, dates.
+
+    `text_values` and `date_values` read those fields of a record as one tuple each: the checks
+    run on every record of every page, and a getattr per field is most of their cost.
+    """
 
     texts: tuple[tuple[str, int | None], ...]
     dates: tuple[str, ...]
+    text_values: Callable[[Any], tuple[Any, ...]]
+    date_values: Callable[[Any], tuple[Any, ...]]
 
 
 def _shape_of(kind: type[Record] | type[Owner]) -> _Shape:
-    table = OwnerRow.__table__ if kind is Owner else STREAM_TABLES[_STREAMS[kind]].__table__
+    table = _ROW_TABLES[kind].__table__ if kind in _ROW_TABLES else STREAM_TABLES[_STREAMS[kind]].__table__
     lengths = _lengths(table.columns)
     found = fields(kind)
     # Text fields, and every field with a bounded column (a deal's type, a renewal's status).
@@ -164,16 +178,20 @@ def _shape_of(kind: type[Record] | type[Owner]) -> _Shape:
         (f.name, lengths.get(f.name)) for f in found if str(f.type).startswith("str") or f.name in lengths
     )
     dates = tuple(f.name for f in found if str(f.type).startswith(("date", "datetime")))
-    return _Shape(texts, dates)
+    return _Shape(texts, dates, _values_of(tuple(name for name, _ in texts)), _values_of(dates))
 
 
-def _shape(kind: type[Record] | type[Owner]) -> _Shape:
-    return _SHAPES[kind]
+def _values_of(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    if not names:
+        return lambda item: ()
+    if len(names) == 1:
+        return lambda item: (getattr(item, names[0]),)
+    return attrgetter(*names)
 
 
 def _string_fault(item: Record | Owner) -> Fault | None:
-    for name, limit in _shape(type(item)).texts:
-        value = getattr(item, name)
+    shape = _SHAPES[type(item)]
+    for (name, limit), value in zip(shape.texts, shape.text_values(item), strict=True):
         if value is None:
             continue
         if limit is not None and len(value) > limit:
@@ -199,16 +217,36 @@ def _number_fault(record: Record) -> Fault | None:
     return None
 
 
-def _date_fault(record: Record, rules: Rules) -> Fault | None:
-    for name in _shape(type(record)).dates:
-        value = getattr(record, name)
+def _date_fault(record: Record, rules: Rules, bounds: tuple[datetime, datetime | None]) -> Fault | None:
+    shape = _SHAPES[type(record)]
+    first, after = bounds
+    for name, value in zip(shape.dates, shape.date_values(record), strict=True):
         if value is None:
             continue
-        day = value.astimezone(UTC).date() if isinstance(value, datetime) else value
+        if isinstance(value, datetime):
+            # Aware instants compare in any zone: its UTC day is in the window exactly when it is
+            # at or after the first day's UTC midnight and before the midnight after the last day.
+            if value.tzinfo is not None and first <= value and (after is None or value < after):
+                continue
+            day = value.astimezone(UTC).date()
+        else:
+            day = value
         if not rules.earliest <= day <= rules.latest:
             window = f"{rules.earliest} to {rules.latest}"
             return Fault(name, value.isoformat(), f"{name} is outside the plausible dates ({window})")
     return None
+
+
+@cache
+def _instant_bounds(rules: Rules) -> tuple[datetime, datetime | None]:
+    """UTC midnight of the window's first day, and of the day after its last (None: no such day)."""
+    first = datetime.combine(rules.earliest, time.min, tzinfo=UTC)
+    after = (
+        None
+        if rules.latest == date.max
+        else datetime.combine(rules.latest + timedelta(days=1), time.min, tzinfo=UTC)
+    )
+    return first, after
 
 
 def _attribute_fault(attributes: Mapping[str, Any]) -> Fault | None:
@@ -235,7 +273,12 @@ def _lengths(columns: Any) -> dict[str, int]:
 
 _STREAMS: dict[type, str] = {Deal: "deals", Call: "calls", Renewal: "renewals"}
 # Worked out once, at import: a pull admits millions of records.
-_SHAPES: dict[type, _Shape] = {kind: _shape_of(kind) for kind in (Deal, Call, Renewal, Owner)}
+# Owners, and the records of declared streams (README "Any object as a stream"), have tables of their own.
+_ROW_TABLES: dict[type, type[OwnerRow] | type[ObjectRecordRow]] = {
+    Owner: OwnerRow,
+    ObjectRecord: ObjectRecordRow,
+}
+_SHAPES: dict[type, _Shape] = {kind: _shape_of(kind) for kind in (Deal, Call, Renewal, Owner, ObjectRecord)}
 
 
 def _cleared(record: Record, name: str) -> Record:

@@ -21,9 +21,12 @@ from importlib import metadata
 from pathlib import Path
 
 from syncer.commands import crm, cycles, store_commands
+from syncer.commands.checkin_command import checkin_command, value_text
 from syncer.commands.crm import connector_factory
 from syncer.commands.demo import demo_command
+from syncer.commands.fleet_command import add_fleet_parser, fleet_command
 from syncer.commands.invocation import Cli
+from syncer.commands.period_command import period_command
 from syncer.commands.sandbox_command import port_number, sandbox_command
 from syncer.config.pitfalls import pitfall_problems
 from syncer.cycle import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, PHASES
@@ -176,6 +179,34 @@ def _parser() -> argparse.ArgumentParser:
         help="port of /healthz, /metrics and the status page (overrides serve.port)",
     )
 
+    checkin = command(
+        "checkin",
+        "check in a manual key result's value, or a note on any key result (the next cycle writes it back)",
+    )
+    _config_option(checkin)
+    checkin.add_argument(
+        "key_result", metavar="KR_PATH", help="objective.key_result, as `okrsync status` shows"
+    )
+    checkin.add_argument(
+        "--value", type=value_text, metavar="N", help="the value now (manual key results only)"
+    )
+    checkin.add_argument("--group", metavar="EMAIL", help="a rep's value (group_by: owner), not the total")
+    checkin.add_argument("--note", metavar="TEXT", help="what changed, for the weekly review")
+    checkin.add_argument(
+        "--by", metavar="NAME", help="who checks in (default: $OKRSYNC_USER, else the OS user)"
+    )
+    checkin.add_argument("--store", help=STORE_HELP)
+
+    period = command("period", "reopen a closed period (README: Closing a period)")
+    period_actions = period.add_subparsers(dest="period_command", required=True, metavar="ACTION")
+    reopen_help = "recompute a frozen period: the next cycle takes in its late data and freezes it again"
+    reopen = period_actions.add_parser("reopen", help=reopen_help, description=reopen_help, parents=common)
+    _config_option(reopen)
+    reopen.add_argument(
+        "period", metavar="PERIOD", help="as `okrsync status` names it: 2026-Q3, or start..end"
+    )
+    reopen.add_argument("--store", help=STORE_HELP)
+
     push = command("push", "write back now from the store, without pulling")
     _config_option(push)
     push.add_argument("--force", action="store_true", help="re-send every value, ignoring the ledger")
@@ -183,6 +214,8 @@ def _parser() -> argparse.ArgumentParser:
     plan = command("plan", PLAN_HELP)
     _config_option(plan)
     plan.add_argument("--json", action="store_true", help="print the diff as JSON")
+
+    add_fleet_parser(commands, common)
 
     db = command("db", "store maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
@@ -226,7 +259,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "check": crm.check_command,
         "fields": crm.fields_ensure_command,
         "push": cycles.push_command,
+        "checkin": checkin_command,
+        "period": period_command,
         "plan": cycles.plan_command,
+        "fleet": fleet_command,
     }
     try:
         return handlers[args.command](cli)

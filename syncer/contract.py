@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Literal, Protocol, TypeVar
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Literal, Protocol, TypeVar, runtime_checkable
 
 from syncer.errors import BadRecordError, RejectedRequestError
 from syncer.records import Owner, Record, StreamName
@@ -163,6 +164,35 @@ class SourceIdentity:
     rates_version: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class CachedMetadata:
+    """A CRM metadata answer kept between runs: the body as the CRM sent it, and `as_of`, the
+    CRM's own time (aware UTC) at which the body was last known to be current."""
+
+    body: str
+    as_of: datetime
+
+
+class MetadataCache(Protocol):
+    """Where a connector keeps CRM metadata (e.g. a Salesforce describe) between runs.
+
+    The engine hands one to each connector, scoped to its source; keys are the connector's own.
+    A connector that is given none describes afresh every run.
+    """
+
+    def get(self, key: str) -> CachedMetadata | None: ...
+
+    def put(self, key: str, entry: CachedMetadata) -> None:
+        """Keep `entry` under `key`, replacing what was there."""
+        ...
+
+    def confirm(self, key: str, as_of: datetime) -> None:
+        """The body kept under `key` is still current at `as_of` (no-op when nothing is kept)."""
+        ...
+
+    def forget(self, key: str) -> None: ...
+
+
 class Connector(Protocol):
     source: str  # the source's name in the YAML
     # The finest instant the CRM's modified-time filter takes (SOQL: whole seconds): the engine cuts
@@ -206,6 +236,74 @@ class Connector(Protocol):
     def usage(self) -> ApiUsage: ...
 
     def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Sweep:
+    """A listing of the records deleted in the CRM since `since` (None: every deleted record)."""
+
+    since: datetime | None
+
+
+@runtime_checkable
+class SharedObjectReads(Protocol):
+    """Optional for a Connector whose streams share a CRM object (HubSpot: deals and renewals are
+    both deals): one read of the object feeds every stream on it (syncer/pull_groups.py).
+
+    Deletes come from a separate listing, the sweep, that the engine runs every `deletes_every`.
+    """
+
+    deletes_every: timedelta
+
+    def stream_groups(self, streams: Sequence[StreamName]) -> list[tuple[StreamName, ...]]:
+        """`streams` partitioned by the object they read, in order; a stream that cannot be
+        planned (not configured, refused) is a group of its own, and fails alone when pulled."""
+        ...
+
+    def pull_group(
+        self, since: Mapping[StreamName, Cursor | None], *, until: datetime, sweep: Sweep | None
+    ) -> Iterator[Mapping[StreamName, Page]]:
+        """One read of the object behind the streams of `since`, from the oldest cursor (all of it
+        when one is None) up to `until`; each page read becomes one page per stream, whose records
+        may be older than that stream's cursor. With `sweep`, the records deleted in
+        [sweep.since, until) come first, as deletes."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class TargetRequest:
+    """Which CRM targets `TargetReads.read_targets` reads: the quotas (or goal) of [start, end].
+
+    `kind` crm_quota (Salesforce ForecastingQuota, of `forecasting_type`: a DeveloperName, None for
+    the active opportunity revenue type) or crm_goal (HubSpot goal_targets named `name`). A quota
+    or time slice belongs to the period its start (a slice: its middle) falls in.
+    """
+
+    kind: Literal["crm_quota", "crm_goal"]
+    start: date
+    end: date
+    name: str | None = None
+    forecasting_type: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OwnerTargets:
+    """Each owner's summed target, by the owner id `pull_owners` gives (amounts in the source's
+    home currency), and what was read, for `okrsync check` and the logs."""
+
+    amounts: Mapping[str, Decimal]
+    read: str  # e.g. "ForecastingQuota (OpportunityRevenue, QuotaAmount): 28 quotas"
+
+
+@runtime_checkable
+class TargetReads(Protocol):
+    """Optional for a Connector whose CRM keeps per-rep targets (README "Targets from the CRM");
+    the engine reads them every cycle, after the pull (syncer/targets_from_crm.py)."""
+
+    def read_targets(self, request: TargetRequest) -> OwnerTargets:
+        """Every owner's target for the request; RejectedRequestError when the CRM has no such
+        forecast type or goal, or refuses the read."""
+        ...
 
 
 def stream_config(streams: Mapping[StreamName, S], stream: StreamName, *, source: str) -> S:

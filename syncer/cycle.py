@@ -10,18 +10,20 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Literal, cast
 
 from sqlalchemy.orm import Session
 
-from syncer import admission, currencies, drift, outcomes, staleness
+from syncer import admission, closing, currencies, drift, outcomes, staleness, targets_from_crm
 from syncer.config.models import Settings
+from syncer.config.object_streams import declared_names
 from syncer.contract import Connector
 from syncer.errors import CrmError, OkrsyncError, OrgMismatchError, SourceUnreachableError
 from syncer.failures import describe_error
 from syncer.interruption import StopRequest
 from syncer.progress import NO_PROGRESS, Progress
 from syncer.pull import SourceResult, pull_bound, pull_source
+from syncer.records import StreamName
 from syncer.rollup import ROLLUP_CONNECTIONS, compute_key_results
 from syncer.staleness import StaleKeyResult
 from syncer.store import identities, lease, runs, snapshots, zones
@@ -53,6 +55,7 @@ class CycleResult:
     interrupted: str | None = None  # Ctrl-C or SIGTERM stopped the cycle
     sources: Sequence[str] = ()  # the sources this cycle runs for (empty: all)
     planned: dict[str, list[drift.FieldDiff]] = field(default_factory=dict)  # dry run: source → diff
+    closed: closing.ClosingReport = field(default_factory=closing.ClosingReport)  # ended periods
 
     @property
     def rejected_writes(self) -> int:
@@ -167,7 +170,9 @@ def _run_phases(
     if "pull" in options.phases:
         report.phase = "pull"
         for name, connector in connectors.items():
-            streams = list(settings.sources[name].streams)
+            # The built-in streams, then those the source declares (README "Any object as a stream").
+            source = settings.sources[name]
+            streams = [*source.streams, *cast(list[StreamName], declared_names(source))]
             options.progress.step(f"pulling from {name}")
             try:
                 # A changed `timezone` re-reads the source's local dates: see store.zones.
@@ -185,6 +190,10 @@ def _run_phases(
                 report.pulls.append(pulled)
                 if not pulled.failed:
                     zones.record_complete_pull(store, name, settings.timezone, now=report.started_at)
+                # Quotas change mid-quarter: re-read every cycle (README "Targets from the CRM").
+                report.errors += targets_from_crm.read_targets(
+                    store, settings, name, connector, now=report.started_at
+                )
             except CrmError as exc:  # auth refused, retries exhausted: this source fails, others go on
                 log.error("source failed", extra={"source": name, "error": str(exc)})
                 report.errors.append(str(exc))
@@ -197,7 +206,7 @@ def _run_phases(
         rolled = transaction(
             store, lambda session: _roll_up(session, settings, report.run_id, now, save=save)
         )
-        report.values, report.stale, mixed = rolled
+        report.values, report.stale, mixed, report.closed = rolled
         report.errors += mixed
     if "push" in options.phases:
         report.phase = "push"
@@ -257,6 +266,7 @@ def _finish(store: Store, report: CycleResult, now: datetime) -> None:
             },
             "write_errors": [e for p in report.pushes for e in p.errors][:50],
             "stale": [f"{s.key}: {s.explanation}" for s in report.stale],
+            **report.closed.details(),  # README "Closing a period": late data after close
         },
     )
     transaction(store, lambda session: runs.finish(session, report.run_id, counts, now=now))
@@ -272,19 +282,24 @@ def _start(session: Session, names: list[str], started: datetime) -> int:
 
 def _roll_up(
     session: Session, settings: Settings, run_id: int, now: datetime, *, save: bool
-) -> tuple[list[KeyResultValue], list[StaleKeyResult], list[str]]:
+) -> tuple[list[KeyResultValue], list[StaleKeyResult], list[str], closing.ClosingReport]:
     """Values, stale key results and mixed-currency errors, with the run's snapshot when `save`.
     Reads and writes only the store, so a retried transaction computes the same again."""
     # Pulls are committed: the rollup may read the streams on several connections.
-    values = compute_key_results(session, settings, now=now, connections=ROLLUP_CONNECTIONS)
+    live = closing.live_settings(session, settings, now=now)  # a frozen period is not recomputed
+    values = compute_key_results(session, live, now=now, connections=ROLLUP_CONNECTIONS)
     # Unknown is not zero: a key result over data that did not arrive is neither kept nor written.
     stale = staleness.load_stale(session, settings)
     values = staleness.without_stale(values, stale)
     # Money carries its sources' home currency; a key result mixing currencies is not written.
     values, mixed = currencies.with_currencies(session, settings, values)
+    # Ended periods: recomputed until close_after has passed, then frozen (syncer.closing).
+    values, closed = closing.close_periods(
+        session, settings, values, stale, now=now, connections=ROLLUP_CONNECTIONS, save=save
+    )
     if save:
         snapshots.save_snapshot(session, run_id, values)
-    return values, stale, mixed
+    return values, stale, mixed, closed
 
 
 def _log_finished(report: CycleResult, counts: runs.RunCounts, now: datetime) -> None:

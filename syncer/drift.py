@@ -33,7 +33,7 @@ from syncer.progress import NO_PROGRESS, Progress
 from syncer.store import verifications
 from syncer.store.transaction import transaction
 from syncer.values import KeyResultValue
-from syncer.writeback import PushResult, iter_wanted, plan_writes, push
+from syncer.writeback import PushResult, iter_wanted, plan_writes, push, target_object
 
 log = logging.getLogger(__name__)
 
@@ -192,8 +192,8 @@ def verify_intervals(settings: Settings, source: str) -> dict[str, Verify]:
     chosen: dict[str, Verify] = {}
     for target in settings.writeback:
         if target.source == source:
-            previous = chosen.get(target.object, "off")
-            chosen[target.object] = min(previous, target.verify, key=order.index)
+            obj = target_object(settings, target)
+            chosen[obj] = min(chosen.get(obj, "off"), target.verify, key=order.index)
     return chosen
 
 

@@ -5,7 +5,8 @@ CRM-neutral: each connector maps a `FieldSpec.kind` to its own field types.
 
 from __future__ import annotations
 
-from syncer.config.models import KeyedTarget, Settings
+from syncer.config.history import KINDS, as_keyed, field_names
+from syncer.config.models import HistoryTarget, KeyedTarget, Settings
 from syncer.contract import FieldKind, FieldSpec
 
 KIND_OF_ATTRIBUTE: dict[str, FieldKind] = {
@@ -20,6 +21,9 @@ KIND_OF_ATTRIBUTE: dict[str, FieldKind] = {
     "status": "status",
     "updated_at": "datetime",
     "currency": "text",
+    "confidence": "number",
+    "final_value": "number",
+    "final_score": "number",
     "period_start": "date",
     "period_end": "date",
     "key": "text",
@@ -29,10 +33,16 @@ KIND_OF_ATTRIBUTE: dict[str, FieldKind] = {
 
 
 def required_fields(settings: Settings, source: str) -> list[FieldSpec]:
-    """Every field the write-back targets of `source` write, plus each upsert key, in YAML order."""
+    """Every field the write-back targets of `source` write, plus each upsert key, in YAML order
+    (a history target's: every attribute of its weekly record, its key first)."""
     specs: dict[tuple[str, str], FieldSpec] = {}
     for target in settings.writeback:
         if target.source != source:
+            continue
+        if isinstance(target, HistoryTarget):  # README "History as CRM records"
+            obj = as_keyed(target, settings.sources[source]).object
+            for attribute, field in field_names(target, settings.sources[source]).items():
+                specs.setdefault((obj, field), FieldSpec(obj, field, KINDS[attribute], _label(field)))
             continue
         if isinstance(target, KeyedTarget):
             specs[(target.object, target.upsert_on)] = FieldSpec(

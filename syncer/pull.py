@@ -11,13 +11,14 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from syncer import admission
+from syncer import admission, owner_listing
 from syncer.admission import DEFAULT_RULES, Rules
-from syncer.contract import Connector, Cursor, Page
+from syncer.contract import Connector, Cursor, Page, SharedObjectReads
 from syncer.errors import QuotaExhaustedError, RejectedRequestError, StoreDataError
 from syncer.failures import describe_error
 from syncer.progress import NO_PROGRESS, Progress
@@ -43,6 +44,7 @@ class StreamResult:
     pages: int = 0
     error: str | None = None
     reasons: Counter[str] = field(default_factory=Counter)  # rejected records per reason
+    owner_ids: set[str] = field(default_factory=set)  # owners of the live records read (owner_listing)
 
 
 @dataclass
@@ -149,6 +151,17 @@ def pull_owners(store: Store, connector: Connector) -> int:
     return total
 
 
+def _list_owners(store: Store, connector: Connector, bound: datetime) -> int:
+    total = pull_owners(store, connector)
+    owner_listing.record(store, connector, bound=bound)
+    return total
+
+
+def record_owners(records: Iterable[Record]) -> set[str]:
+    """The owner ids of the live records among `records`."""
+    return {r.owner_id for r in records if not r.deleted and r.owner_id}
+
+
 def _store_owners(store: Store, owners: list[Owner], rejections: list[Rejection]) -> None:
     def work(session: Session) -> None:  # keyed by id: running it twice leaves the same rows
         upserts.upsert_owners(session, owners)
@@ -182,6 +195,7 @@ def pull_stream(
         result.rejected += len(stored.rejections)
         result.reasons.update(r.reason for r in stored.rejections)
         result.pages += 1
+        result.owner_ids.update(record_owners(page.records))
         _log_rejections(stored.rejections)
         log.info(
             "pulled page",
@@ -204,39 +218,64 @@ def pull_source(
     checkpoint: Callable[[], None] | None = None,
     progress: Progress = NO_PROGRESS,
 ) -> SourceResult:
-    """Owners, then each stream. A refused stream fails alone; a spent quota stops the source."""
+    """Owners when due (owner_listing), then each stream, then owners again if a record read names
+    one the store lacks. A refused stream fails alone; a spent quota stops the source."""
     result = SourceResult(connector.source)
     streams = list(streams)
+    bound = floor_instant(until, connector.cursor_resolution)
     try:
-        result.owners = pull_owners(store, connector)
-        for stream in streams:
+        listed = owner_listing.due(store, connector, bound=bound, full=full)
+        if listed:
+            result.owners = _list_owners(store, connector, bound)
+        for group in _stream_groups(connector, streams):
             try:
-                result.streams.append(
-                    pull_stream(
-                        store,
-                        connector,
-                        stream,
-                        until=until,
-                        full=full,
-                        rules=rules,
-                        checkpoint=checkpoint,
-                        progress=progress,
-                    )
+                result.streams += _pull_group(
+                    store,
+                    connector,
+                    group,
+                    until=until,
+                    full=full,
+                    rules=rules,
+                    checkpoint=checkpoint,
+                    progress=progress,
                 )
             except RejectedRequestError as exc:
-                log.error(
-                    "stream failed", extra={"source": connector.source, "stream": stream, "error": str(exc)}
-                )
-                result.streams.append(StreamResult(stream, error=str(exc)))
+                for stream in group:
+                    log.error(
+                        "stream failed",
+                        extra={"source": connector.source, "stream": stream, "error": str(exc)},
+                    )
+                    result.streams.append(StreamResult(stream, error=str(exc)))
             except QuotaExhaustedError as exc:
                 result.error = str(exc)
                 break
+        result.streams.sort(key=lambda pulled: streams.index(pulled.stream))  # as configured, not as read
+        read_owners = (owner for pulled in result.streams for owner in pulled.owner_ids)
+        if not listed and result.error is None and owner_listing.unknown(store, result.source, read_owners):
+            result.owners = _list_owners(store, connector, bound)
     except BaseException as exc:  # auth refused, retries exhausted, a crash, Ctrl-C: none completed
         result.error = result.error or describe_error(exc)
         record_stream_status(store, result.source, _stream_errors(result, streams), now=until, failing=True)
         raise
     record_stream_status(store, result.source, _stream_errors(result, streams), now=until)
     return result
+
+
+def _stream_groups(connector: Connector, streams: list[StreamName]) -> list[tuple[StreamName, ...]]:
+    """Streams pulled by one read of their CRM object (contract.SharedObjectReads), else each alone."""
+    if isinstance(connector, SharedObjectReads):
+        return connector.stream_groups(streams)
+    return [(stream,) for stream in streams]
+
+
+def _pull_group(
+    store: Store, connector: Connector, group: tuple[StreamName, ...], **options: Any
+) -> list[StreamResult]:
+    if isinstance(connector, SharedObjectReads):
+        from syncer.pull_groups import pull_group  # it stores pages with this module's store_page
+
+        return pull_group(store, connector, group, **options)
+    return [pull_stream(store, connector, stream, **options) for stream in group]
 
 
 def _stream_errors(result: SourceResult, streams: Iterable[StreamName]) -> dict[str, str | None]:

@@ -20,7 +20,16 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from syncer.config.models import Comparison, Filter, FilterValue, KeyResult, RatioMetric, Settings
+from syncer.config.models import (
+    Comparison,
+    Filter,
+    FilterValue,
+    KeyResult,
+    ManualMetric,
+    RatioMetric,
+    Settings,
+)
+from syncer.config.object_streams import pulls
 from syncer.errors import StoreError
 from syncer.store import stream_status
 from syncer.store.database import Store
@@ -93,9 +102,12 @@ def record_unpulled(
 
 
 def reading_sources(settings: Settings, kr: KeyResult) -> list[str]:
-    """The sources whose stream `kr` reads: those pulling it, narrowed by `source` filters."""
+    """The sources whose stream `kr` reads: those pulling it, narrowed by `source` filters.
+    None for a manual key result: its value is a check-in, not a stream's (see syncer.store.checkins)."""
     metric = kr.metric
-    names = [n for n, source in settings.sources.items() if metric.stream in source.streams]
+    if isinstance(metric, ManualMetric):
+        return []
+    names = [n for n, source in settings.sources.items() if pulls(source, metric.stream)]
     names = [n for n in names if _admits(metric.where, n)]
     if isinstance(metric, RatioMetric):  # read: where ∧ (numerator ∨ denominator)
         names = [n for n in names if _admits(metric.numerator, n) or _admits(metric.denominator, n)]
@@ -107,10 +119,12 @@ def find_stale(settings: Settings, states: Mapping[tuple[str, str], StreamState]
     found: list[StaleKeyResult] = []
     for objective in settings.objectives:
         for kr in objective.key_results:
+            if isinstance(kr.metric, ManualMetric):  # read from check-ins, never from a stream
+                continue
             for source in reading_sources(settings, kr):
                 state = states.get((source, kr.metric.stream))
                 if state is None or not state.is_trusted:
-                    found.append(_stale(objective.key, kr, source, state))
+                    found.append(_stale(objective.key, kr, source, state, kr.metric.stream))
     return found
 
 
@@ -134,13 +148,15 @@ def summary(stale: Sequence[StaleKeyResult]) -> str:
     return f"{len(keys)} key results stale, not written ({', '.join(keys)}): {'; '.join(streams)}"
 
 
-def _stale(objective: str, kr: KeyResult, source: str, state: StreamState | None) -> StaleKeyResult:
+def _stale(
+    objective: str, kr: KeyResult, source: str, state: StreamState | None, stream: str
+) -> StaleKeyResult:
     never = state is None or (state.completed_at is None and state.error is None)
     return StaleKeyResult(
         objective=objective,
         key_result=kr.key,
         source=source,
-        stream=kr.metric.stream,
+        stream=stream,
         reason=NEVER_PULLED if never else PULL_FAILED,
         error=None if state is None else state.error,
         last_good_at=None if state is None else state.completed_at,

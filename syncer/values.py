@@ -70,6 +70,10 @@ class KeyResultValue:
     updated_at: datetime
     title: str | None = None
     currency: str | None = None  # money (sum or avg of amount): the home currency of its sources
+    confidence: float | None = None  # the YAML's `confidence:` (0..1) when the rollup made the value
+    # The last frozen period's value and score of this key result and group (syncer.closing).
+    final_value: Decimal | None = None
+    final_score: float | None = None
 
     @property
     def is_total(self) -> bool:
@@ -104,6 +108,9 @@ class KeyResultValue:
             "projected": self.projected,
             "updated_at": self.updated_at,
             "currency": self.currency,
+            "confidence": self.confidence,
+            "final_value": self.final_value,
+            "final_score": self.final_score,
             "key": self.key,
             "title": self.title or self.key_result,
             "group": TOTAL if self.is_total else self.group_key,

@@ -18,8 +18,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from syncer.config.models import KeyedTarget, OwnerTarget, Settings, WritebackTarget
+from syncer import objective_writeback
+from syncer.config.history import as_keyed, field_names
+from syncer.config.models import HistoryTarget, KeyedTarget, OwnerTarget, Settings, WritebackTarget
 from syncer.contract import Connector, FieldValue, WriteItem, WriteResult
+from syncer.history import snapshot_rows
 from syncer.progress import NO_PROGRESS, Progress
 from syncer.rollup import owner_groups
 from syncer.store import ledger
@@ -31,7 +34,7 @@ log = logging.getLogger(__name__)
 
 WRITE_BATCH = 1_000  # items handed to a connector at once; it splits them per its API's limit
 # Rounding of written numbers: a value that did not really move must not be rewritten.
-DECIMALS = {"progress": 3, "score": 3, "expected": 3, "progress_pct": 1}
+DECIMALS = {"progress": 3, "score": 3, "expected": 3, "progress_pct": 1, "final_score": 3}
 # updated_at says when okrsync last changed a record's values: sent only along with another change.
 WITH_OTHERS_ONLY = "updated_at"
 
@@ -75,10 +78,15 @@ def _owner_items(
     region's (none for a rep in no team), an ungrouped one the total."""
     by_key = _index(values)
     groups = owner_groups.load_owners(session, settings.teams)  # teams as the rollup resolved them
+    scores = objective_writeback.owner_fields(
+        target.fields, objective_writeback.writable_scores(settings, values)
+    )
     for owner in owners_of(session, target.source):
         rep = groups[(owner.source, owner.id)]
-        fields: dict[str, FieldValue] = {}
+        fields: dict[str, FieldValue] = {f: to_field_value("score", s) for f, s in scores.items()}
         for crm_field, expression in target.fields.items():
+            if objective_writeback.is_objective_expression(expression):
+                continue  # an objective's score: the same on every rep's record (above)
             objective, key_result, attribute = expression.split(".")
             kr = settings.key_result(objective, key_result)
             group = owner_groups.value_group(rep, kr.group_by) if kr is not None else None
@@ -100,6 +108,8 @@ def _keyed_items(
         fields: dict[str, FieldValue] = {}
         for crm_field, expression in target.fields.items():
             parts = expression.split(".")
+            if objective_writeback.is_objective_expression(expression):
+                continue  # an objective's score goes on the objective's own record
             if parts[0] == "*" or (parts[0], parts[1]) == (value.objective, value.key_result):
                 fields[crm_field] = to_field_value(parts[-1], value.attribute(parts[-1]))
         if fields:
@@ -112,6 +122,16 @@ def _keyed_items(
                 upsert_value=key,
             )
             yield item, _lazy_fields(target)
+
+
+def _objective_items(
+    settings: Settings, target: KeyedTarget, values: Sequence[KeyResultValue]
+) -> Iterator[tuple[WriteItem, set[str]]]:
+    """One record per objective whose score the target writes (syncer.objective_writeback)."""
+    scores = objective_writeback.writable_scores(settings, values)
+    for key, fields in objective_writeback.keyed_records(settings, target.fields, scores):
+        written = {f: to_field_value("score", v) for f, v in fields.items()}
+        yield WriteItem(target.object, None, written, target.upsert_on, key), set()
 
 
 def _vanished_items(
@@ -149,7 +169,32 @@ def _vanished_items(
                 yield item, set()
 
 
-def _lazy_fields(target: WritebackTarget) -> set[str]:
+def _history_items(
+    settings: Settings, target: HistoryTarget, values: Sequence[KeyResultValue]
+) -> Iterator[tuple[WriteItem, set[str]]]:
+    """This week's record per key result and group (syncer.history); past weeks are never wanted."""
+    source = settings.sources[target.source]
+    names, obj = field_names(target, source), target_object(settings, target)
+    for row in snapshot_rows(target, values, settings.zone):
+        fields = {
+            names[a]: to_field_value(HISTORY_ROUNDING.get(a, a), v)
+            for a, v in row.items()
+            if a != "key" and a in names
+        }
+        yield WriteItem(obj, None, fields, names["key"], str(row["key"])), set()
+
+
+HISTORY_ROUNDING = {"progress": "progress_pct"}  # a history record's progress is a percentage
+
+
+def target_object(settings: Settings, target: WritebackTarget) -> str:
+    """The CRM object a target writes (a history target's default depends on its CRM)."""
+    if isinstance(target, HistoryTarget):
+        return as_keyed(target, settings.sources[target.source]).object
+    return target.object
+
+
+def _lazy_fields(target: OwnerTarget | KeyedTarget) -> set[str]:
     return {f for f, expression in target.fields.items() if expression.endswith("." + WITH_OTHERS_ONLY)}
 
 
@@ -159,7 +204,13 @@ def iter_wanted(
     """Every record `target` wants, with all its fields, and the fields sent only with others."""
     if isinstance(target, OwnerTarget):
         return _owner_items(session, settings, target, values)
-    return chain(_keyed_items(target, values), _vanished_items(session, settings, target, values))
+    if isinstance(target, HistoryTarget):
+        return _history_items(settings, target, values)
+    return chain(
+        _keyed_items(target, values),
+        _objective_items(settings, target, values),
+        _vanished_items(session, settings, target, values),
+    )
 
 
 def plan_writes(
@@ -170,7 +221,7 @@ def plan_writes(
     for target in settings.writeback:
         if target.source != source:
             continue
-        known = ledger.confirmed(session, source, target.object)
+        known = ledger.confirmed(session, source, target_object(settings, target))
         for item, lazy in iter_wanted(session, settings, target, values):
             changed = {
                 f: v

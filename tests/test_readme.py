@@ -34,7 +34,7 @@ def test_ci_runs_the_readme_test_command() -> None:
 
 
 def cli_commands() -> set[str]:
-    """Every command the CLI takes, with its action for `fields` and `db` ("db upgrade")."""
+    """Every command the CLI takes, with its action for `fields`, `db` and `fleet` ("db upgrade")."""
     subparsers = _parser()._subparsers
     assert subparsers is not None
     (commands,) = (a for a in subparsers._group_actions if a.choices)
@@ -47,13 +47,16 @@ def cli_commands() -> set[str]:
 
 def test_the_command_table_lists_every_command_and_only_those() -> None:
     rows = re.findall(r"^\| `okrsync ([a-z-]+(?: [a-z-]+)?)", section("Commands"), re.MULTILINE)
-    documented = {row if row.split()[0] in {"fields", "db"} else row.split()[0] for row in rows}
+    with_actions = {"fields", "db", "fleet", "period"}
+    documented = {row if row.split()[0] in with_actions else row.split()[0] for row in rows}
     assert documented == cli_commands()
 
 
 # Files the README tells the user to make, or that a command writes: not in a clone.
 MADE_BY_THE_USER = {
     "deploy/okrsync.env": "copied from deploy/okrsync.env.example, with the secrets",
+    "deploy/fleet/fleet.env": "copied from deploy/fleet/fleet.env.example, with the secrets",
+    "tests/benchmarks/results/fleet.json": "written by the fleet benchmark (git-ignored)",
     "tests/benchmarks/results/salesforce.json": "written by the benchmark (git-ignored)",
 }
 

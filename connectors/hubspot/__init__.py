@@ -3,20 +3,22 @@
 client.py authenticates, rate-limits and makes every call; search.py pages lists and searches
 (the 10,000-result restart); mapping.py turns objects into records; write.py plans batch calls;
 checks.py compares write-back fields with the properties API; account.py reads the portal id and
-company currency.
+company currency; pipelines.py keeps the deal pipelines between runs.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
-from connectors.hubspot import account, checks, mapping, readback, search, write
+from connectors.hubspot import account, checks, declared_streams, goals, mapping, readback, search, write
 from connectors.hubspot.client import RAW, Apis, PortalClient
-from connectors.hubspot.mapping import Pipelines, StreamPlan
+from connectors.hubspot.mapping import StreamPlan
+from connectors.hubspot.pipelines import StageMetadata, unknown_stages
 from syncer import contract
 from syncer.config.models import HubSpotSource, KeyedTarget, OwnerTarget
 from syncer.errors import RejectedRequestError
@@ -47,18 +49,25 @@ class HubSpotConnector:
         writeback: Sequence[OwnerTarget | KeyedTarget] = (),
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        metadata: contract.MetadataCache | None = None,
     ) -> None:
+        """`metadata`: where the deal pipelines are kept between runs (the engine's store); None:
+        they are read once per connector."""
         self.source = source
         self._config = config
         self._zone = zone  # the YAML's `timezone`: closedate's calendar day is read there
         self._writeback = tuple(target for target in writeback if target.source == source)
         self._client = PortalClient(source, config, sleep=sleep, clock=clock)
         self._sleep = sleep
-        self._pipelines: Pipelines | None = None
         self._identity: contract.SourceIdentity | None = None
+        # How often the archived records are listed (contract.SharedObjectReads; README `deletes_every`),
+        # and so the owners (pull.pull_source) and the kept deal pipelines are read again.
+        self.deletes_every = config.deletes_interval
+        self._stages = StageMetadata(self._read_pipelines, metadata, every=self.deletes_every)
 
     def identity(self) -> contract.SourceIdentity:
-        """Portal id and company currency (account-info API); read once per connector (one run)."""
+        """Portal id and company currency (account-info API); read once per connector (one run),
+        never kept: it is what tells that the token still points at the same portal."""
         if self._identity is None:
             self._identity = account.read_identity(self._client)
         return self._identity
@@ -81,34 +90,72 @@ class HubSpotConnector:
     def pull(
         self, stream: StreamName, *, since: contract.Cursor | None, until: datetime
     ) -> Iterator[contract.Page]:
-        """Pages of records modified in [since, until), archived ones as deletes.
+        """Pages of records modified in [since, until), archived ones (deleted in that window) first.
 
         The first pull (`since` None) lists every object; later pulls search by
-        hs_lastmodifieddate, oldest first.
+        hs_lastmodifieddate, oldest first. The engine pulls with `pull_group` instead.
         """
-        plan = self._plan(stream)
-        pipelines = self._stage_metadata()
-        for rows, cursor in self._iter_rows(plan, since=since, until=until):
-            page = mapping.to_page(self.source, rows, plan, pipelines=pipelines, cursor=cursor)
-            log.info(
-                "pulled page",
-                extra={"source": self.source, "stream": stream, "records": len(page.records)},
-            )
-            yield page
+        sweep = contract.Sweep(since=since.modified_at if since else None)
+        for pages in self.pull_group({stream: since}, until=until, sweep=sweep):
+            yield pages[stream]
+
+    def stream_groups(self, streams: Sequence[StreamName]) -> list[tuple[StreamName, ...]]:
+        """Streams by the object they read (deals and renewals: deals); one that cannot be planned
+        (not configured, an unknown pipeline) stands alone and fails alone."""
+        by_object: dict[str, list[StreamName]] = {}
+        alone: list[tuple[StreamName, ...]] = []
+        for stream in streams:
+            try:
+                by_object.setdefault(self._plan(stream).object_type, []).append(stream)
+            except RejectedRequestError:
+                alone.append((stream,))
+        return [tuple(group) for group in by_object.values()] + alone
+
+    def pull_group(
+        self,
+        since: Mapping[StreamName, contract.Cursor | None],
+        *,
+        until: datetime,
+        sweep: contract.Sweep | None,
+    ) -> Iterator[dict[StreamName, contract.Page]]:
+        """One read of the object behind `since`'s streams, each page mapped once per stream.
+
+        Archived objects (deleted in [sweep.since, until)) come first, then the live ones: a list
+        of every object when a stream has no cursor, else a search from the oldest cursor. The
+        deal pipelines are the kept copy unless due (pipelines.py): a list reads them again, and
+        so does a deal in a stage the copy lacks.
+        """
+        starts = [cursor.modified_at if cursor else None for cursor in since.values()]
+        start = None if None in starts else min(s for s in starts if s is not None)
+        self._stages.for_pull(until, full=start is None)
+        plans = [self._plan(stream) for stream in since]
+        self._stages.keep(until)  # planning reads them again when the copy lacks a configured pipeline
+        if len({plan.object_type for plan in plans}) != 1:
+            raise ValueError(f"streams {', '.join(since)} do not read one object")
+        read = _GroupRead(plans[0].object_type, sorted({p for plan in plans for p in plan.properties}))
+        for rows, cursor in self._iter_rows(read, start=start, until=until, sweep=sweep):
+            if not self._stages.fresh and unknown_stages(rows, plans, self._stages.current()):
+                self._stages.refresh()
+                self._stages.keep(until)
+                plans = [self._plan(stream) for stream in since]  # a label may name another id now
+            pipelines = self._stages.current()
+            yield {plan.stream: self._to_page(rows, plan, pipelines, cursor) for plan in plans}
 
     def _iter_rows(
-        self, plan: StreamPlan, *, since: contract.Cursor | None, until: datetime
+        self, read: _GroupRead, *, start: datetime | None, until: datetime, sweep: contract.Sweep | None
     ) -> Iterator[tuple[list[search.Row], contract.Cursor | None]]:
         """Raw rows page by page: archived ones first (no cursor), then the live ones."""
-        start = since.modified_at if since else None
-        for rows in search.iter_list_pages(self._list(plan, archived=True)):
-            yield [row for row in rows if _archived_between(row, start, until)], None
+        if sweep is not None:
+            for rows in search.iter_list_pages(self._list(read, archived=True)):
+                yield [row for row in rows if _archived_between(row, sweep.since, until)], None
+        if start is not None and start >= until:
+            return  # every stream's window is read: only the sweep was due
         if start is None:  # first pull / --full: the list endpoint, in no useful order
-            for rows in search.iter_list_pages(self._list(plan, archived=False)):
+            for rows in search.iter_list_pages(self._list(read, archived=False)):
                 yield rows, None
             return
         for rows in search.iter_search_pages(
-            self._search(plan), properties=plan.properties, since=start, until=until
+            self._search(read), properties=read.properties, since=start, until=until
         ):
             last = rows[-1]
             modified = mapping.to_instant((last.get("properties") or {}).get(mapping.MODIFIED))
@@ -117,7 +164,7 @@ class HubSpotConnector:
                 contract.Cursor(modified_at=modified, last_id=str(last.get("id"))) if modified else None,
             )
 
-    def _list(self, plan: StreamPlan, *, archived: bool) -> Callable[[str | None], Any]:
+    def _list(self, plan: _GroupRead, *, archived: bool) -> Callable[[str | None], Any]:
         operation = f"list {'archived ' if archived else ''}{plan.object_type}"
 
         def fetch(after: str | None) -> Any:
@@ -135,7 +182,7 @@ class HubSpotConnector:
 
         return fetch
 
-    def _search(self, plan: StreamPlan) -> search.Fetch:
+    def _search(self, plan: _GroupRead) -> search.Fetch:
         def fetch(body: dict[str, Any]) -> Any:
             return self._client.call(
                 f"search {plan.object_type}",
@@ -175,9 +222,39 @@ class HubSpotConnector:
             stored |= readback.to_stored(raw, batch, fields)
         return contract.StoredValues(stored, {})  # HubSpot keeps a number as it was sent
 
+    def read_targets(self, request: contract.TargetRequest) -> contract.OwnerTargets:
+        """Each owner's goal_targets total for the period (contract.TargetReads; goals.py): the
+        owners' user ids (a list of owners, active and archived), then one search of the goal."""
+        users = goals.user_owners(
+            row
+            for archived in (False, True)
+            for rows in search.iter_list_pages(self._owners(archived))
+            for row in rows
+        )
+
+        def run(body: dict[str, Any]) -> Any:
+            return self._client.call(
+                f"search {goals.GOAL_TARGETS}",
+                lambda api: api.search.do_search(goals.GOAL_TARGETS, body, **RAW),
+                kind="search",
+            )
+
+        return goals.read_goal(goals.iter_slices(run, request), users, request, self._zone)
+
+    def _owners(self, archived: bool) -> Callable[[str | None], Any]:
+        def fetch(after: str | None) -> Any:
+            return self._client.call(
+                "list owners",
+                lambda api: api.owners.get_page(
+                    limit=search.LIST_PAGE_SIZE, archived=_flag(archived), **_after(after), **RAW
+                ),
+            )
+
+        return fetch
+
     def check(self) -> list[contract.Finding]:
         """Findings for the pipelines the streams name and every write-back property."""
-        return checks.check(self._client, self._config, self._writeback, self._stage_metadata)
+        return checks.check(self._client, self._config, self._writeback, self._stages.refresh)
 
     def missing_fields(self, specs: Sequence[contract.FieldSpec]) -> list[contract.FieldSpec]:
         return checks.missing_fields(self._client, specs)
@@ -191,10 +268,23 @@ class HubSpotConnector:
     def close(self) -> None:
         self._client.close()
 
+    def _to_page(
+        self, rows: list[search.Row], plan: StreamPlan, pipelines: Any, cursor: contract.Cursor | None
+    ) -> contract.Page:
+        if plan.stream in self._config.object_streams:  # README "Any object as a stream"
+            return declared_streams.to_page(self.source, rows, plan, cursor=cursor)
+        return mapping.to_page(self.source, rows, plan, pipelines=pipelines, cursor=cursor)
+
     def _plan(self, stream: StreamName) -> StreamPlan:
+        declared = self._config.object_streams.get(stream)
+        if declared is not None:  # README "Any object as a stream": read like the built-in streams
+            return declared_streams.plan(stream, declared, zone=self._zone)
         config = contract.stream_config(self._config.streams, stream, source=self.source)
-        pipelines = self._stage_metadata()
+        pipelines = self._stages.current()
         unknown = pipelines.unknown(config.pipelines)
+        if unknown and not self._stages.fresh:  # a kept copy older than the pipeline: ask the portal
+            pipelines = self._stages.refresh()
+            unknown = pipelines.unknown(config.pipelines)
         if unknown:  # resolved to nothing, every deal would be out of scope and stored as deleted
             raise RejectedRequestError(
                 f"streams.{stream}.pipelines: no deal pipeline {', '.join(f'`{n}`' for n in unknown)} in the "
@@ -203,12 +293,17 @@ class HubSpotConnector:
             )
         return mapping.plan_stream(stream, config, pipelines, zone=self._zone)
 
-    def _stage_metadata(self) -> Pipelines:
-        """Deal pipelines and their stages, fetched once per connector (docs/crm-apis.md §7.3: 1 call)."""
-        if self._pipelines is None:
-            raw = self._client.call("list deal pipelines", lambda api: api.pipelines.get_all("deals", **RAW))
-            self._pipelines = mapping.to_pipelines(raw)
-        return self._pipelines
+    def _read_pipelines(self) -> Any:
+        """Deal pipelines and their stages, as the portal answers (docs/crm-apis.md §7.3: 1 call)."""
+        return self._client.call("list deal pipelines", lambda api: api.pipelines.get_all("deals", **RAW))
+
+
+@dataclass(frozen=True, slots=True)
+class _GroupRead:
+    """What one read of an object asks for: the properties every stream on it maps."""
+
+    object_type: str
+    properties: list[str]
 
 
 def _send(batch: write.Batch) -> Callable[[Apis], Any]:

@@ -113,7 +113,11 @@ class PortalClient:
             with attempt, translated(self.source, operation, to=self._endpoint):
                 self._limiter.take(kind)
                 self._calls += 1
-                return _json(self.source, operation, request())
+                try:
+                    response = request()
+                finally:
+                    self._limiter.done(kind)
+                return _json(self.source, operation, response)
         raise AssertionError("unreachable: crm_calls re-raises the last error")
 
     def _connected(self) -> Apis:

@@ -18,15 +18,18 @@ from connectors.salesforce import (
     bulk,
     checks,
     currency,
+    declared_streams,
     mapping,
     organization,
     provisioning,
+    quotas,
     readback,
     soql,
     write,
 )
-from connectors.salesforce.client import REQUEST_TIMEOUT, OrgClient
-from connectors.salesforce.mapping import ObjectDescription
+from connectors.salesforce.client import OrgClient
+from connectors.salesforce.describe import Describer
+from connectors.salesforce.mapping import FieldInfo, ObjectDescription
 from syncer.config.models import KeyedTarget, OwnerTarget, SalesforceSource
 from syncer.contract import (
     ApiUsage,
@@ -34,11 +37,14 @@ from syncer.contract import (
     FieldSpec,
     FieldValue,
     Finding,
+    MetadataCache,
     OwnerPage,
+    OwnerTargets,
     Page,
     RecordRef,
     SourceIdentity,
     StoredValues,
+    TargetRequest,
     WriteItem,
     WriteResult,
     stream_config,
@@ -72,14 +78,19 @@ class SalesforceConnector:
         writeback: Sequence[OwnerTarget | KeyedTarget] = (),
         sleep: Callable[[float], None] = time.sleep,
         zone: tzinfo = UTC,
+        metadata: MetadataCache | None = None,
     ) -> None:
+        """`metadata`: where describes are kept between runs (the engine's store); None: every
+        run describes afresh."""
         self.source = source
         self._config = config
         self._zone = zone  # the YAML's `timezone`: renewals' closed_at is local midnight there
         self._writeback = tuple(target for target in writeback if target.source == source)
         self._client = OrgClient(source, config, sleep=sleep)
         self._sleep = sleep
-        self._descriptions: dict[str, ObjectDescription] = {}
+        self._describer = Describer(
+            self._client, metadata, objects=self._described_objects, api_version=config.api_version
+        )
         self._org_facts: organization.OrgFacts | None = None
 
     def identity(self) -> SourceIdentity:
@@ -103,7 +114,12 @@ class SalesforceConnector:
             self._org()  # the rates, read before the pull (once per run)
         start = soql.with_lookback(since, timedelta(seconds=self._config.lookback_seconds))
         query = soql.pull_query(plan, since=start, until=until)
-        total, raw_pages = self._client.open_query(query, include_deleted=True)
+        try:
+            total, raw_pages = self._client.open_query(query, include_deleted=True)
+        except RejectedRequestError as exc:
+            if exc.status == 400:  # INVALID_FIELD: the kept describe may be stale; ask afresh next run
+                self._describer.forget([plan.object])
+            raise
         if total > self._config.bulk_threshold:
             # The first page's totalSize is the window's COUNT() (§1.1), so choosing costs no extra
             # call; that page is dropped: the job reads the same window without ORDER BY (§1.3, §7.1).
@@ -152,6 +168,8 @@ class SalesforceConnector:
         self, stream: StreamName, plan: soql.QueryPlan, rows: Iterable[Any], *, start: Cursor | None
     ) -> Page:
         """Rows as a page, amounts in the corporate currency when the org is multi-currency."""
+        if stream in self._config.object_streams:  # README "Any object as a stream"
+            return declared_streams.to_page(self.source, stream, rows, plan.row_map, start=start)
         rates = self._org().rates if plan.money is not None else None
         if plan.money is not None and rates is not None:
             rows, unconvertible = currency.convert_rows(stream, rows, plan.money, rates)
@@ -221,6 +239,15 @@ class SalesforceConnector:
                 stored |= readback.to_stored(query, page.rows, fields, description)
         return StoredValues(stored, readback.decimals(description, fields))
 
+    def read_targets(self, request: TargetRequest) -> OwnerTargets:
+        """Each rep's ForecastingQuota total for the period (contract.TargetReads; quotas.py)."""
+
+        def rows(query: str) -> Iterator[Any]:
+            for page in self._client.iter_query_pages(query, include_deleted=False):
+                yield from page.rows
+
+        return quotas.read_quotas(rows, request, self._org().rates, source=self.source)
+
     def check(self) -> list[Finding]:
         """Findings for every mapped object and field, the owner fields and the write-back targets."""
         findings: list[Finding] = []
@@ -242,14 +269,26 @@ class SalesforceConnector:
         return [
             spec
             for spec in specs
-            if not provisioning.fits(spec, info := self._describe(spec.object).field(spec.field))
-            or not (info and info.updateable)
+            if not provisioning.fits(spec, info := self._field_info(spec)) or not (info and info.updateable)
         ]
 
+    def _field_info(self, spec: FieldSpec) -> FieldInfo | None:
+        """The spec's field; None when it, or its object (a custom object to create), is absent."""
+        try:
+            return self._describe(spec.object).field(spec.field)
+        except RejectedRequestError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
     def create_fields(self, specs: Sequence[FieldSpec]) -> list[Finding]:
-        """Create the absent fields (Tooling API) and grant the integration user edit access to all."""
+        """Create the absent objects and fields (Tooling API) and grant the integration user edit
+        access to all."""
         findings: list[Finding] = []
+        created = self._create_objects(specs, findings)
         for spec in specs:
+            if any(f.subject == f"{spec.object}.{spec.field}" for f in findings):
+                continue  # its object could not be created
             if self._describe(spec.object).field(spec.field) is not None:
                 continue
             body = provisioning.field_metadata(spec)
@@ -269,18 +308,51 @@ class SalesforceConnector:
             if not any(f.subject == f"{s.object}.{s.field}" and f.level == "error" for f in findings)
         ]
         if granted:
-            findings += self._grant_edit(granted)
-        self._descriptions.clear()  # describe again: the fields and their access changed
+            findings += self._grant_edit(granted, objects=created)
+        self._describer.forget({spec.object for spec in specs})  # their fields and access changed
         return findings
 
-    def _grant_edit(self, specs: Sequence[FieldSpec]) -> list[Finding]:
+    def _create_objects(self, specs: Sequence[FieldSpec], findings: list[Finding]) -> list[str]:
+        """Create each custom object the specs name that the org lacks (a history object); the
+        created ones. An object that cannot be created gets an error finding per spec."""
+        created: list[str] = []
+        for name in dict.fromkeys(spec.object for spec in specs):
+            try:
+                self._describe(name)
+                continue
+            except RejectedRequestError as exc:
+                if exc.status != 404:
+                    raise
+            try:
+                body = provisioning.object_metadata(name)
+                self._client.call(f"create object {name}", provisioning.create_object_request(body))
+            except RejectedRequestError as exc:
+                findings += [
+                    Finding("error", f"{s.object}.{s.field}", str(exc), fix=checks.CREATE_FIX)
+                    for s in specs
+                    if s.object == name
+                ]
+                continue
+            self._describer.forget([name])
+            findings.append(Finding("ok", name, "custom object created"))
+            created.append(name)
+        return created
+
+    def _grant_edit(self, specs: Sequence[FieldSpec], *, objects: Sequence[str] = ()) -> list[Finding]:
         set_id = self._client.call(
             "create permission set",
             provisioning.create_record_request(
                 "PermissionSet", {"Name": provisioning.PERMISSION_SET, "Label": "okrsync write-back"}
             ),
         )
+        for name in objects:  # a new custom object: its records, before its fields
+            body = provisioning.object_permission(set_id, name)
+            self._client.call(
+                "grant object access", provisioning.create_record_request("ObjectPermissions", body)
+            )
         for spec in specs:
+            if spec.field in provisioning.STANDARD_FIELDS:
+                continue  # editable with its object: a standard field has no field-level security
             body = provisioning.field_permission(set_id, spec)
             self._client.call(
                 "grant field access", provisioning.create_record_request("FieldPermissions", body)
@@ -309,6 +381,10 @@ class SalesforceConnector:
         self._client.close()
 
     def _plan(self, stream: StreamName) -> soql.QueryPlan:
+        declared = self._config.object_streams.get(stream)
+        if declared is not None:  # README "Any object as a stream": read like the built-in streams
+            description = self._describe(declared.object)
+            return declared_streams.plan(stream, declared, description, source=self.source, zone=self._zone)
         config = stream_config(self._config.streams, stream, source=self.source)
         if config.where is not None:  # refuse a bad condition before any call
             soql.check_where(config.where, source=self.source, stream=stream)
@@ -322,25 +398,14 @@ class SalesforceConnector:
         return replace(plan, row_map=replace(plan.row_map, zone=self._zone))
 
     def _describe(self, object_name: str) -> ObjectDescription:
-        """The object's describe, fetched once per connector (docs/crm-apis.md §7.1: 1 call per object)."""
-        if object_name not in self._descriptions:
-            name = soql.check_identifier(object_name, source=self.source, what="object")
-            try:
-                raw = self._client.call(
-                    f"describe {name}",
-                    lambda sf: sf.restful(f"sobjects/{name}/describe/", timeout=REQUEST_TIMEOUT),
-                )
-            except RejectedRequestError as exc:
-                if exc.status != 404:
-                    raise
-                raise RejectedRequestError(
-                    f"object `{name}` does not exist or the integration user cannot read it",
-                    source=self.source,
-                    status=404,
-                    code=exc.code,
-                ) from exc
-            self._descriptions[object_name] = mapping.to_description(raw)
-        return self._descriptions[object_name]
+        """The object's describe: asked once per run, in full only when it changed (describe.py)."""
+        return self._describer.describe(object_name)
+
+    def _described_objects(self) -> set[str]:
+        """Every object this source's config names, checked together against Describe Global."""
+        streams = {config.object for config in self._config.streams.values()}
+        streams |= {declared.object for declared in self._config.object_streams.values()}
+        return streams | {"User"} | {target.object for target in self._writeback}
 
     def _describe_for_check(self, object_name: str, findings: list[Finding]) -> ObjectDescription | None:
         try:

@@ -8,6 +8,7 @@ it to `Salesforce(session_id=…)`, because simple-salesforce only logs in to `*
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -181,10 +182,24 @@ class OrgClient:
         return total, self._iter_more(page, options)
 
     def _iter_more(self, page: QueryResult, options: dict[str, str]) -> Iterator[QueryResult]:
-        yield page
-        while page.next_url is not None:
-            page = self.call("queryMore", _query_more(self.source, page.next_url, options))
+        """`page`, then each queryMore page; the next page is requested before this one is handed on.
+
+        While the caller stores a page, the org prepares the next: the pull then takes about as long
+        as the reading alone (issue #14). One page ahead at most, so two pages are held at once; a
+        failure of the page ahead is raised when that page is asked for, as if it were read then.
+        A caller that stops early (a signal, a failed store) leaves the page ahead behind: it is
+        read on a daemon thread, so not even its retry waits hold the process up.
+        """
+        while True:
+            following = page.next_url
+            ahead = None if following is None else _Ahead(self._reader(following, options))
             yield page
+            if ahead is None:
+                return
+            page = ahead.result()
+
+    def _reader(self, next_url: str, options: dict[str, str]) -> Callable[[], QueryResult]:
+        return lambda: self.call("queryMore", _query_more(self.source, next_url, options))
 
     def usage(self) -> ApiUsage:
         org = self._org
@@ -222,6 +237,7 @@ class OrgClient:
                 session=self._session,
                 version=self._config.api_version,
                 parse_float=Decimal,  # money stays exact
+                object_pairs_hook=None,  # plain dicts: json's C decoder, not an OrderedDict per row
             )
         return self._sf
 
@@ -279,6 +295,32 @@ class OrgClient:
         retry_after = response.headers.get("Retry-After")
         if retry_after is not None:
             self._last_headers["Retry-After"] = retry_after
+
+
+class _Ahead:
+    """One queryMore page read on a daemon thread; `result()` waits for it (a signal still lands)."""
+
+    def __init__(self, read: Callable[[], QueryResult]) -> None:
+        self._read = read
+        self._done = threading.Event()
+        self._page: QueryResult | None = None
+        self._error: BaseException | None = None
+        threading.Thread(target=self._run, name="okrsync-queryMore", daemon=True).start()
+
+    def _run(self) -> None:
+        try:
+            self._page = self._read()
+        except BaseException as exc:  # handed to the reader, who raises it where it asks for the page
+            self._error = exc
+        finally:
+            self._done.set()
+
+    def result(self) -> QueryResult:
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
+        assert self._page is not None
+        return self._page
 
 
 def _query(

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import cache
 from typing import Any
 
 from syncer.errors import BadRecordError
@@ -69,10 +70,14 @@ class RateTable:
         `on` is the record's CloseDate for dated conversion, None for the CurrencyType rate.
         Raises ValueError when the org has no usable rate for the currency.
         """
-        rate = self.rate(iso_code, on)
+        return self.convert(amount, self.rate(iso_code, on), iso_code)
+
+    def convert(self, amount: Decimal, rate: Decimal | None, iso_code: str) -> Decimal:
+        """`amount` divided by `rate` (the rate of `iso_code` that applies), rounded as corporate
+        currency; raises ValueError when there is no usable rate."""
         if rate is None or rate <= 0:
             raise ValueError(f"the org has no exchange rate for currency `{iso_code}`")
-        quantum = Decimal(1).scaleb(-self.decimal_places)
+        quantum = _quantum(self.decimal_places)
         try:
             return (amount / rate).quantize(quantum, rounding=ROUND_HALF_UP)
         except InvalidOperation:  # more digits than a Decimal holds: an amount like 1e30
@@ -90,6 +95,12 @@ class RateTable:
                 for r in self.dated[code]
             ]
         return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:32]
+
+
+@cache
+def _quantum(places: int) -> Decimal:
+    """The smallest step of an amount with `places` decimals (2: 0.01)."""
+    return Decimal(1).scaleb(-places)
 
 
 def to_rate_table(currency_rows: Iterable[Any], dated_rows: Iterable[Any] | None) -> RateTable:
@@ -168,23 +179,45 @@ def convert_rows(
     """Rows with the amount in corporate currency, and the rows whose currency has no rate.
 
     A row without an amount, or whose amount is no number (mapping rejects it), passes unchanged.
+    A row that is a plain dict (what the client's JSON and the Bulk CSV reader make, owned by the
+    page) is converted in place: a copy of each of a page's rows would cost more than converting.
     """
     converted: list[Any] = []
     rejected: list[BadRecordError] = []
+    amount_key, currency_key, corporate = columns.amount, columns.currency, table.corporate
+    date_key = columns.rate_date if table.uses_dated_rates else None
+    days: dict[str, date | None] = {}  # a page holds few distinct close dates: each parsed once
+    rates: dict[tuple[str, date | None], Decimal | None] = {}  # and few (currency, date) rates
     for row in rows:
-        amount = to_amount(row.get(columns.amount)) if isinstance(row, Mapping) else None
+        if type(row) is not dict and not isinstance(row, Mapping):
+            converted.append(row)
+            continue
+        raw = row.get(amount_key)
+        amount = raw if type(raw) is Decimal and raw.is_finite() else to_amount(raw)
         if amount is None:
             converted.append(row)
             continue
-        code = str(row.get(columns.currency) or table.corporate)
-        on = _day(row.get(columns.rate_date)) if columns.rate_date and table.uses_dated_rates else None
+        code = str(row.get(currency_key) or corporate)
+        on = None
+        if date_key is not None:
+            stamp = row.get(date_key)
+            if type(stamp) is str:
+                on = days[stamp] if stamp in days else days.setdefault(stamp, _day(stamp))
+            else:
+                on = _day(stamp)
+        key = (code, on)
+        rate = rates[key] if key in rates else rates.setdefault(key, table.rate(code, on))
         try:
-            value = table.to_corporate(amount, code, on)
+            value = table.convert(amount, rate, code)
         except ValueError as exc:
             record_id = row.get("Id")
             rejected.append(
                 BadRecordError(stream, record_id if isinstance(record_id, str) else None, str(exc))
             )
             continue
-        converted.append({**row, columns.amount: value})
+        if type(row) is dict:
+            row[amount_key] = value
+            converted.append(row)
+        else:
+            converted.append({**row, amount_key: value})
     return converted, rejected

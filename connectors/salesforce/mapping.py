@@ -6,10 +6,11 @@ as typed records. A value that cannot be mapped makes a `BadRecordError`, never 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, tzinfo
 from decimal import Decimal, InvalidOperation
+from operator import itemgetter
 from typing import Any
 
 from syncer.contract import Cursor, OwnerPage, Page
@@ -101,18 +102,18 @@ def to_page(
 ) -> Page:
     """One query page as a Page; its cursor is the last mapped row's (modified_at, id), else `start`."""
     build = _BUILDERS[stream]
+    read = _reader(row_map.paths, _FIELDS[stream])
+    attributes, zone = row_map.attributes, row_map.zone
     records: list[Record] = []
     rejected: list[BadRecordError] = []
-    cursor = start
     for row in rows:
         try:
-            get, attributes = _getter(row, row_map.paths), _attributes(row, row_map.attributes)
-            record = build(source, get, attributes, row_map.zone)
+            record = build(source, read(row), _attributes(row, attributes) if attributes else {}, zone)
         except _BadValueError as exc:
             rejected.append(BadRecordError(stream, _row_id(row), str(exc)))
             continue
         records.append(record)
-        cursor = Cursor(modified_at=record.modified_at, last_id=record.id)
+    cursor = Cursor(modified_at=records[-1].modified_at, last_id=records[-1].id) if records else start
     return Page(records=records, rejected=rejected, cursor=cursor)
 
 
@@ -125,14 +126,14 @@ def is_unread(row: Any, row_map: RowMap, cursor: Cursor | None) -> bool:
     """
     if cursor is None:
         return True
-    get = _getter(row, row_map.paths)
+    paths = row_map.paths
     try:
-        modified_at = _instant(get("modified_at"), "modified_at")
+        modified_at = _instant(_at(row, paths.get("modified_at")), "modified_at")
     except _BadValueError:
         return True
     if modified_at is None or modified_at != cursor.modified_at:
         return modified_at is None or modified_at > cursor.modified_at
-    row_id = _text(get("id"))
+    row_id = _text(_at(row, paths.get("id")))
     return cursor.last_id is None or row_id is None or row_id > cursor.last_id
 
 
@@ -177,64 +178,80 @@ def to_save_result(raw: Any) -> tuple[bool, str | None, str | None, str | None]:
 # ---------------------------------------------------------------- records
 
 
-def to_deal(source: str, get: Getter, attributes: dict[str, Any], zone: tzinfo = UTC) -> Deal:
+# Each builder reads a row's values as one tuple, in the order of its stream's `_FIELDS`: a page
+# of thousands of rows is mapped without a lookup function or a value object per field.
+_FIELDS: dict[StreamName, tuple[str, ...]] = {
+    "deals": ("id", "owner_id", "account_id", "amount", "currency", "stage", "pipeline", "type",
+              "is_closed", "is_won", "created_at", "close_date", "modified_at", "deleted"),
+    "calls": ("id", "owner_id", "occurred_at", "duration_seconds", "outcome", "direction", "modified_at",
+              "deleted"),
+    "renewals": ("id", "owner_id", "account_id", "amount", "due_date", "is_closed", "is_won", "modified_at",
+                 "deleted"),
+}  # fmt: skip
+
+
+def to_deal(source: str, values: Sequence[Any], attributes: dict[str, Any], zone: tzinfo = UTC) -> Deal:
+    (record_id, owner_id, account_id, amount, currency, stage, pipeline, kind, is_closed, is_won,
+     created_at, close_date, modified_at, deleted) = values  # fmt: skip
     return Deal(
-        source=source,
-        id=_required_text(get, "id"),
-        owner_id=_text(get("owner_id")),
-        account_id=_text(get("account_id")),
-        amount=_decimal(get("amount"), "amount"),
-        currency=_text(get("currency")),
-        stage=_text(get("stage")),
-        pipeline=_text(get("pipeline")),
-        type=deal_type(_text(get("type"))),
-        is_closed=_bool(get("is_closed"), "is_closed"),
-        is_won=_bool(get("is_won"), "is_won"),
-        created_at=_instant(get("created_at"), "created_at"),
-        close_date=_date(get("close_date"), "close_date", zone),
-        modified_at=_required_instant(get, "modified_at"),
-        deleted=_bool(get("deleted"), "deleted"),
-        attributes=attributes,
+        source,
+        _required_id(record_id),
+        owner_id if type(owner_id) is str else _text(owner_id),
+        account_id if type(account_id) is str else _text(account_id),
+        _decimal(amount, "amount"),
+        currency if type(currency) is str else _text(currency),
+        stage if type(stage) is str else _text(stage),
+        pipeline if type(pipeline) is str else _text(pipeline),
+        deal_type(kind if type(kind) is str else _text(kind)),
+        is_closed if type(is_closed) is bool else _bool(is_closed, "is_closed"),
+        is_won if type(is_won) is bool else _bool(is_won, "is_won"),
+        _instant(created_at, "created_at"),
+        _date(close_date, "close_date", zone),
+        _required_modified(modified_at),
+        deleted if type(deleted) is bool else _bool(deleted, "deleted"),
+        attributes,
     )
 
 
-def to_call(source: str, get: Getter, attributes: dict[str, Any], zone: tzinfo = UTC) -> Call:
+def to_call(source: str, values: Sequence[Any], attributes: dict[str, Any], zone: tzinfo = UTC) -> Call:
     del zone  # a call has instants only; the rollup reads their local dates
-    direction = _text(get("direction"))
+    record_id, owner_id, occurred_at, seconds, outcome, direction, modified_at, deleted = values
+    direction = direction if type(direction) is str else _text(direction)
     return Call(
-        source=source,
-        id=_required_text(get, "id"),
-        owner_id=_text(get("owner_id")),
-        occurred_at=_instant(get("occurred_at"), "occurred_at"),
-        duration_seconds=_int(get("duration_seconds"), "duration_seconds"),
-        outcome=_text(get("outcome")),
-        direction=direction.lower() if direction else None,
-        modified_at=_required_instant(get, "modified_at"),
-        deleted=_bool(get("deleted"), "deleted"),
-        attributes=attributes,
+        source,
+        _required_id(record_id),
+        owner_id if type(owner_id) is str else _text(owner_id),
+        _instant(occurred_at, "occurred_at"),
+        _int(seconds, "duration_seconds"),
+        outcome if type(outcome) is str else _text(outcome),
+        direction.lower() if direction else None,
+        _required_modified(modified_at),
+        deleted if type(deleted) is bool else _bool(deleted, "deleted"),
+        attributes,
     )
 
 
-def to_renewal(source: str, get: Getter, attributes: dict[str, Any], zone: tzinfo = UTC) -> Renewal:
-    is_closed = _bool(get("is_closed"), "is_closed")
-    is_won = _bool(get("is_won"), "is_won")
-    due_date = _date(get("due_date"), "due_date", zone)
-    status: RenewalStatus = ("renewed" if is_won else "churned") if is_closed else "open"
+def to_renewal(source: str, values: Sequence[Any], attributes: dict[str, Any], zone: tzinfo = UTC) -> Renewal:
+    record_id, owner_id, account_id, amount, due, is_closed, is_won, modified_at, deleted = values
+    closed = is_closed if type(is_closed) is bool else _bool(is_closed, "is_closed")
+    won = is_won if type(is_won) is bool else _bool(is_won, "is_won")
+    due_date = _date(due, "due_date", zone)
+    status: RenewalStatus = ("renewed" if won else "churned") if closed else "open"
     return Renewal(
-        source=source,
-        id=_required_text(get, "id"),
-        owner_id=_text(get("owner_id")),
-        account_id=_text(get("account_id")),
-        amount=_decimal(get("amount"), "amount"),
-        due_date=due_date,
-        status=status,
+        source,
+        _required_id(record_id),
+        owner_id if type(owner_id) is str else _text(owner_id),
+        account_id if type(account_id) is str else _text(account_id),
+        _decimal(amount, "amount"),
+        due_date,
+        status,
         # Opportunity has no "closed at" instant, only CloseDate, which Salesforce sets to the
         # day the stage closed: local midnight of that day keeps it in the configured zone
         # (midnight UTC is the day before west of UTC).
-        closed_at=_local_midnight(due_date, zone) if is_closed and due_date else None,
-        modified_at=_required_instant(get, "modified_at"),
-        deleted=_bool(get("deleted"), "deleted"),
-        attributes=attributes,
+        _local_midnight(due_date, zone) if closed and due_date else None,
+        _required_modified(modified_at),
+        deleted if type(deleted) is bool else _bool(deleted, "deleted"),
+        attributes,
     )
 
 
@@ -256,6 +273,19 @@ def to_owner(source: str, get: Getter) -> Owner:
 
 def deal_type(value: str | None) -> DealType:
     """Classify the Opportunity `Type` picklist; "Existing Customer - Renewal" is a renewal."""
+    known = _DEAL_TYPES.get(value)
+    if known is None:
+        known = _classify(value)
+        if len(_DEAL_TYPES) < 1024:
+            _DEAL_TYPES[value] = known
+    return known
+
+
+# A picklist has a handful of values: each is classified once (bounded, in case it is free text).
+_DEAL_TYPES: dict[str | None, DealType] = {}
+
+
+def _classify(value: str | None) -> DealType:
     text = (value or "").lower()
     if "renewal" in text:  # before "new": "renewal" contains it
         return "renewal"
@@ -266,7 +296,7 @@ def deal_type(value: str | None) -> DealType:
     return "other"
 
 
-_BUILDERS: dict[StreamName, Callable[[str, Getter, dict[str, Any], tzinfo], Record]] = {
+_BUILDERS: dict[StreamName, Callable[[str, Sequence[Any], dict[str, Any], tzinfo], Record]] = {
     "deals": to_deal,
     "calls": to_call,
     "renewals": to_renewal,
@@ -279,7 +309,7 @@ def value_at(row: Any, path: str) -> Any:
     """The value at a dotted path; a null relationship ("RecordType": null) gives None."""
     value = row
     for part in path.split("."):
-        if not isinstance(value, Mapping):
+        if type(value) is not dict and not isinstance(value, Mapping):  # dict: no ABC check per row
             return None
         if part in value:
             value = value[part]
@@ -297,6 +327,68 @@ def to_json_safe(value: Any) -> Any:
     if isinstance(value, list):
         return [to_json_safe(v) for v in value]
     return value
+
+
+def _reader(paths: FieldPaths, names: Sequence[str]) -> Callable[[Any], Sequence[Any]]:
+    """A function from a row to the values at `names`' paths, in that order (None: not selected).
+
+    Top-level fields, the common case, are read by one `itemgetter`; a dotted path by a getter of
+    its own (`_path_getter`); one more `itemgetter` puts them in order. A row that lacks a
+    top-level key (the org spells it in another case than the describe) goes through `value_at`.
+    """
+    spots = [(i, paths.get(name)) for i, name in enumerate(names)]
+    flat = [(i, path) for i, path in spots if path and "." not in path]
+    others = [(i, path) for i, path in spots if not path or "." in path]
+    keys = [path for _, path in flat]
+    if not keys:
+        return lambda row: [_at(row, path) for _, path in spots]
+    pick = itemgetter(*keys) if len(keys) > 1 else (lambda row: (row[keys[0]],))
+    in_order: Callable[[Any], Sequence[Any]]
+    if not others and [i for i, _ in flat] == list(range(len(names))):
+        in_order = pick
+    else:
+        # Flat values first, then the others: where each name's value sits in that tuple.
+        position = {i: n for n, (i, _) in enumerate([*flat, *others])}
+        order = itemgetter(*(position[i] for i in range(len(names))))
+        getters = [_path_getter(path) for _, path in others]
+
+        def in_order(row: Any) -> Sequence[Any]:
+            return order((*pick(row), *[get(row) for get in getters]))  # type: ignore[no-any-return]
+
+    def read(row: Any) -> Sequence[Any]:
+        try:
+            return in_order(row)
+        except (KeyError, TypeError):
+            return [_at(row, path) for _, path in spots]
+
+    return read
+
+
+def _path_getter(path: str | None) -> Callable[[Any], Any]:
+    """Reads a dotted path (or None: nothing) of a row; `Parent.Field` of plain dicts directly."""
+    if not path:
+        return lambda row: None
+    parts = path.split(".")
+    if len(parts) != 2:
+        return lambda row: value_at(row, path)
+    head, leaf = parts
+
+    def get(row: Any) -> Any:
+        parent = row.get(head, _ABSENT) if type(row) is dict else _ABSENT
+        if parent is None:
+            return None  # a null relationship ("RecordType": null)
+        if type(parent) is dict and leaf in parent:
+            return parent[leaf]
+        return value_at(row, path)
+
+    return get
+
+
+_ABSENT = object()
+
+
+def _at(row: Any, path: str | None) -> Any:
+    return value_at(row, path) if path else None
 
 
 def _getter(row: Any, paths: FieldPaths) -> Getter:
@@ -323,6 +415,20 @@ def _required_text(get: Getter, name: str) -> str:
     return value
 
 
+def _required_id(value: Any) -> str:
+    text = value if type(value) is str else _text(value)
+    if not text:
+        raise _BadValueError("id is missing")
+    return text
+
+
+def _required_modified(value: Any) -> datetime:
+    instant = _instant(value, "modified_at")
+    if instant is None:
+        raise _BadValueError("modified_at is missing")
+    return instant
+
+
 def _required_instant(get: Getter, name: str) -> datetime:
     value = _instant(get(name), name)
     if value is None:
@@ -339,6 +445,10 @@ def _text(value: Any) -> str | None:
 def _decimal(value: Any, name: str) -> Decimal | None:
     if value is None:
         return None
+    if type(value) is Decimal:  # REST JSON is parsed with parse_float=Decimal (client.py)
+        if not value.is_finite():
+            raise _BadValueError(f"{name} is not a finite number")
+        return value
     if isinstance(value, bool):
         raise _BadValueError(f"{name} is not a number")
     try:
@@ -374,9 +484,11 @@ def _instant(value: Any, name: str) -> datetime | None:
     if value is None:
         return None
     try:
-        parsed = datetime.fromisoformat(str(value))
+        parsed = datetime.fromisoformat(value if type(value) is str else str(value))
     except ValueError:
         raise _BadValueError(f"{name} is not a datetime") from None
+    if parsed.tzinfo is UTC:  # what Salesforce sends (+0000): already as the store keeps it
+        return parsed
     if parsed.tzinfo is None:
         raise _BadValueError(f"{name} has no time zone")
     return parsed.astimezone(UTC)
@@ -386,7 +498,7 @@ def _date(value: Any, name: str, zone: tzinfo) -> date | None:
     """A `date` field ("2026-03-31") as it is; a datetime mapped here, by its day in `zone`."""
     if value is None:
         return None
-    text = str(value)
+    text = value if type(value) is str else str(value)
     if len(text) > 10:  # a datetime (README "Local dates"): its UTC date may be another day
         instant = _instant(text, name)
         return instant.astimezone(zone).date() if instant else None

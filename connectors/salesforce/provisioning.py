@@ -1,7 +1,8 @@
 """`okrsync fields ensure` for Salesforce: which write-back fields are missing, and creating them.
 
 Fields are created through the Tooling API (`POST tooling/sobjects/CustomField`, one call per
-field; docs/crm-apis.md §1.11 notes mdapi bypasses our session). A new field has no field-level
+field; docs/crm-apis.md §1.11 notes mdapi bypasses our session); a missing custom object (a
+history object, README "History as CRM records") first, through `tooling/sobjects/CustomObject`. A new field has no field-level
 security, so the integration user gets edit access through a permission set (`FieldPermissions`).
 Builds request bodies; the connector sends them through OrgClient.
 """
@@ -73,6 +74,45 @@ def field_permission(permission_set_id: str, spec: FieldSpec) -> dict[str, Any]:
         "PermissionsRead": True,
         "PermissionsEdit": True,
     }
+
+
+# Fields every custom object has from its creation: never created as custom fields.
+STANDARD_FIELDS = frozenset({"Name"})
+
+
+def object_metadata(name: str) -> dict[str, Any]:
+    """The Tooling API CustomObject body of a custom object okrsync writes (a history object):
+    a text Name, deployed, readable and writable org-wide (okrsync's records are not secrets)."""
+    label = name.removesuffix("__c").replace("_", " ")
+    metadata = {
+        "label": label[:40],
+        "pluralLabel": f"{label}s"[:40],
+        "nameField": {"type": "Text", "label": f"{label} Name"[:40]},
+        "deploymentStatus": "Deployed",
+        "sharingModel": "ReadWrite",
+    }
+    return {"FullName": name, "Metadata": metadata}
+
+
+def object_permission(permission_set_id: str, object_name: str) -> dict[str, Any]:
+    """The ObjectPermissions record letting the permission set read, create and edit the object's
+    records: a new custom object grants no one access (docs/crm-apis.md §1.11)."""
+    return {
+        "ParentId": permission_set_id,
+        "SobjectType": object_name,
+        "PermissionsRead": True,
+        "PermissionsCreate": True,
+        "PermissionsEdit": True,
+    }
+
+
+def create_object_request(body: dict[str, Any]) -> Callable[[Salesforce], object]:
+    """`POST tooling/sobjects/CustomObject` with one object's body."""
+
+    def run(sf: Salesforce) -> object:
+        return sf.toolingexecute("sobjects/CustomObject", method="POST", data=body, timeout=REQUEST_TIMEOUT)
+
+    return run
 
 
 def create_field_request(body: dict[str, Any]) -> Callable[[Salesforce], object]:

@@ -139,6 +139,25 @@ def call_properties(*, owners: Iterable[str]) -> list[PropertyDef]:
     ]
 
 
+def meeting_properties(*, owners: Iterable[str]) -> list[PropertyDef]:
+    """Meetings (object type 0-47): a declared stream in the demo (README "Any object as a stream")."""
+    group = "meetinginformation"
+    return [
+        *_common(group),
+        PropertyDef("hs_timestamp", "Activity date", "datetime", "date", group),
+        PropertyDef("hs_meeting_title", "Meeting name", "string", "text", group),
+        PropertyDef("hs_meeting_start_time", "Start Time", "datetime", "date", group),
+        PropertyDef("hs_meeting_end_time", "End Time", "datetime", "date", group),
+        _enum(
+            "hs_meeting_outcome",
+            "Meeting outcome",
+            group,
+            ("SCHEDULED", "COMPLETED", "RESCHEDULED", "NO_SHOW", "CANCELED"),
+        ),
+        _enum("hubspot_owner_id", "Activity assigned to", group, owners),
+    ]
+
+
 def company_properties(*, owners: Iterable[str]) -> list[PropertyDef]:
     group = "companyinformation"
     return [

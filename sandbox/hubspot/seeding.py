@@ -1,5 +1,5 @@
 """Loads the CRM-neutral sample org into the HubSpot sandbox: owners with teams, deal pipelines,
-companies, deals (sales, renewals and partner pipelines) and calls.
+companies, deals (sales, renewals and partner pipelines), calls and the reps' quotas as goal_targets.
 
 Owner ids follow the users' order, so the same sample org always gives the same owner ids; an
 inactive rep is an archived owner who still owns their past deals.
@@ -8,14 +8,21 @@ inactive rep is an archived owner who still owns their past deals.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
+from sandbox.hubspot.goals import add_goal_targets
 from sandbox.hubspot.pipelines import STAGE_IDS, build_pipelines, stage_metadata
 from sandbox.hubspot.portal import HsRecord, ObjectType, Portal
-from sandbox.hubspot.properties import call_properties, company_properties, deal_properties
+from sandbox.hubspot.properties import (
+    call_properties,
+    company_properties,
+    deal_properties,
+    meeting_properties,
+)
 from sandbox.hubspot.values import to_hs_date, to_hs_time, to_hs_value
+from sandbox.sample_leads import SampleMeeting, generate_meetings
 from sandbox.sample_records import CURRENCY_RATES, SampleCall, SampleDeal, SampleOrg, SampleUser
 
 FIRST_OWNER_ID = 71_000_001
@@ -32,6 +39,7 @@ CALL_DISPOSITIONS = {
 DEAL_DEFAULTS = ("dealname", "amount", "closedate", "pipeline", "dealstage", "createdate",
                  "hs_lastmodifieddate", "hs_object_id")  # fmt: skip
 CALL_DEFAULTS = ("hs_createdate", "hs_lastmodifieddate", "hs_object_id")
+MEETING_DEFAULTS = ("hs_createdate", "hs_lastmodifieddate", "hs_object_id")
 COMPANY_DEFAULTS = ("name", "domain", "createdate", "hs_lastmodifieddate", "hs_object_id")
 
 
@@ -65,6 +73,14 @@ def seed_portal(portal: Portal, sample: SampleOrg) -> None:
     portal.additional_currencies = sorted(code for code in rates if code != sample.home_currency)
     portal.load("deals", (_deal(d, deal_ids[d.key], owners, companies, rates) for d in sample.deals))
     portal.load("calls", (_call(c, portal.new_id(), owners, deal_ids) for c in sample.calls))
+    users = {user.key: FIRST_USER_ID + n for n, user in enumerate(sample.users)}
+    add_goal_targets(portal, sample, owners, users)  # the reps' quotas, last: seeded ids stay as they were
+    # Meetings, after everything else so that every id above stays (README "Any object as a stream").
+    portal.add_type(
+        _type("meetings", "0-47", "MEETING", MEETING_DEFAULTS, meeting_properties(owners=owner_values)),
+        "meeting",
+    )
+    portal.load("meetings", (_meeting(m, portal.new_id(), owners) for m in generate_meetings(sample)))
 
 
 def _type(
@@ -153,6 +169,15 @@ def _call(call: SampleCall, record_id: str, owners: dict[str, str], deals: dict[
         "hs_primary_associated_deal": deals.get(call.deal_key or ""),
     }  # fmt: skip
     return _record(record_id, call.occurred_at, call.modified_at, values, archived=call.deleted)
+
+
+def _meeting(meeting: SampleMeeting, record_id: str, owners: dict[str, str]) -> HsRecord:
+    values: dict[str, object] = {
+        "hs_timestamp": meeting.starts_at, "hs_meeting_title": meeting.title,
+        "hs_meeting_start_time": meeting.starts_at, "hs_meeting_end_time": meeting.starts_at + timedelta(minutes=30),
+        "hs_meeting_outcome": meeting.outcome, "hubspot_owner_id": owners[meeting.owner_key],
+    }  # fmt: skip
+    return _record(record_id, meeting.created_at, meeting.modified_at, values, archived=meeting.deleted)
 
 
 def derive_deal(portal: Portal, record: HsRecord) -> None:

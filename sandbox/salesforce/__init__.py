@@ -24,11 +24,13 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from sandbox.http_server import SandboxHttpServer, ServedSandbox
+from sandbox.salesforce.bulk_jobs import BulkJobs
 from sandbox.salesforce.clock import SandboxClock
 from sandbox.salesforce.exchange import SandboxState
 from sandbox.salesforce.faults import FaultPlan, WritePredicate, by_record_id
 from sandbox.salesforce.ids import to_id18
 from sandbox.salesforce.limits import DEFAULT_DAILY_LIMIT, ApiUsage
+from sandbox.salesforce.metadata_dates import MetadataDates
 from sandbox.salesforce.oauth import ConnectedApp, OAuthEndpoint
 from sandbox.salesforce.org import Org
 from sandbox.salesforce.org_schema import build_schema
@@ -62,6 +64,10 @@ class SandboxSettings:
     org_id: str = "00DDn0000SANDBX"  # 15 or 18 characters; another id plays another org
     user_currency: str = "EUR"  # the integration user's currency: what convertCurrency() gives
     dated_rates: bool = True  # Advanced Currency Management on: DatedConversionRate exists
+    # How long before the sandbox's start its seeded metadata last changed: describes asked with
+    # If-Modified-Since after that answer 304 until a test changes the object (§1.12).
+    metadata_age: timedelta = timedelta(days=1)
+    bulk_job_seconds: float | None = None  # wall time a Bulk query job takes; None: two status calls
 
 
 class SalesforceSandbox(ServedSandbox):
@@ -91,6 +97,9 @@ class SalesforceSandbox(ServedSandbox):
         self._tokens = TokenStore(self.clock, org_id=self.org.org_id, ttl=settings.token_ttl)
         self._app = ConnectedApp(CLIENT_ID, CLIENT_SECRET, "", INTEGRATION_USERNAME, PASSWORD, SECURITY_TOKEN)
         self._cursors = QueryCursors(max_open=settings.max_open_cursors)
+        self._bulk_jobs = BulkJobs(seconds=settings.bulk_job_seconds)
+        self._metadata_dates = MetadataDates(start - settings.metadata_age)
+        self.org.schema.on_change.append(lambda name: self._metadata_dates.touch(name, self.clock.now()))
         self._port = settings.port
 
     # -- lifecycle (start, stop, with: ServedSandbox)
@@ -98,7 +107,15 @@ class SalesforceSandbox(ServedSandbox):
     def _open_server(self) -> SandboxHttpServer:
         oauth = OAuthEndpoint(self._app, self._tokens, self.org)
         state = SandboxState(
-            self.org, self._tokens, oauth, self._usage, self.requests, self._faults, self._cursors
+            self.org,
+            self._tokens,
+            oauth,
+            self._usage,
+            self.requests,
+            self._faults,
+            self._cursors,
+            bulk_jobs=self._bulk_jobs,
+            metadata_dates=self._metadata_dates,
         )
         server = SandboxHttpServer(
             SalesforceApi(state),
@@ -216,6 +233,11 @@ class SalesforceSandbox(ServedSandbox):
     def set_api_limit(self, *, max: int | None = None, used: int | None = None) -> None:
         """Set the daily API allocation and/or how much of it is used."""
         self._usage.set(maximum=max, used=used)
+
+    def set_bulk_job_seconds(self, seconds: float | None) -> None:
+        """Bulk query jobs created from now on complete `seconds` of wall time after creation
+        (None: on their second status call)."""
+        self._bulk_jobs.seconds = seconds
 
     def clear_faults(self) -> None:
         """Drop every pending injected failure."""

@@ -2,7 +2,10 @@
 
 A job matches its ids when created (values are read when a result set is served, as query
 cursors do) and completes over status calls: UploadComplete → InProgress → JobComplete
-(docs/crm-apis.md §1.3). Serves no HTTP; `bulk_api.py` does.
+(docs/crm-apis.md §1.3). By default a job completes on its second status call; with
+`BulkJobs(seconds=N)` it completes N seconds of wall time after it was created, whatever the
+calls, as a real job does (a client's polling schedule is then measured, not assumed). Serves
+no HTTP; `bulk_api.py` does.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -37,13 +41,19 @@ class BulkJob:
     created_at: datetime
     state: str = "UploadComplete"
     polls: int = 0
+    # Monotonic time at which the job completes; None: on its POLLS_TO_COMPLETE-th status call.
+    completes_at: float | None = None
 
     def poll(self) -> None:
         """One status call: the job moves on until it is complete."""
         if self.state in FINISHED:
             return
         self.polls += 1
-        self.state = "JobComplete" if self.polls >= POLLS_TO_COMPLETE else "InProgress"
+        if self.completes_at is not None:
+            done = time.monotonic() >= self.completes_at
+        else:
+            done = self.polls >= POLLS_TO_COMPLETE
+        self.state = "JobComplete" if done else "InProgress"
 
     def body(self) -> dict[str, Any]:
         """The job JSON Salesforce answers with (§1.3 "Job JSON")."""
@@ -70,15 +80,19 @@ class BulkJob:
 class BulkJobs:
     """Jobs by id, oldest first; thread-safe."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, seconds: float | None = None) -> None:
+        """`seconds`: wall time each job takes to complete; None: two status calls."""
         self._lock = threading.Lock()
         self._jobs: dict[str, BulkJob] = {}
         self._ids = IdSequence(JOB_KEY_PREFIX)
+        self.seconds = seconds
 
     def add(self, job_for: Callable[[str], BulkJob]) -> BulkJob:
         """Store the job `job_for(new id)` builds."""
         with self._lock:
             job = job_for(self._ids.next_id())
+            if self.seconds is not None:
+                job.completes_at = time.monotonic() + self.seconds
             self._jobs[job.id] = job
             return job
 

@@ -1,4 +1,8 @@
-"""`GET sobjects/` (describeGlobal) and `GET sobjects/{object}/describe`, shaped as Salesforce."""
+"""`GET sobjects/` (describeGlobal) and `GET sobjects/{object}/describe`, shaped as Salesforce.
+
+Both answer `If-Modified-Since` with 304 Not Modified and no body when nothing they describe
+changed since (docs/crm-apis.md §1.12); Describe Global looks at every object.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from typing import Any
 
 from sandbox.salesforce.errors import not_found
 from sandbox.salesforce.exchange import ApiRequest, ApiResponse, SandboxState
+from sandbox.salesforce.metadata_dates import not_modified
 from sandbox.salesforce.schema import NUMBER_TYPES, TEXT_TYPES, FieldDef, ObjectDef
 from sandbox.salesforce.values import to_wire
 
@@ -18,6 +23,15 @@ MASTER_RECORD_TYPE_ID = "012000000000000AAA"
 
 
 def describe_global(state: SandboxState, request: ApiRequest) -> ApiResponse:
+    since = request.headers.get("if-modified-since")
+    if since:  # "no available object's metadata has changed": every object is looked at
+        now = state.org.clock.now()
+        changed = [
+            state.metadata_dates.modified_at(d.name, _full_describe(state, d, request), now)
+            for d in state.org.schema
+        ]
+        if all(not_modified(at, since) for at in changed):
+            return ApiResponse(304)
     sobjects = [_summary(definition, request.url_prefix()) for definition in state.org.schema]
     return ApiResponse(200, {"encoding": "UTF-8", "maxBatchSize": 200, "sobjects": sobjects})
 
@@ -26,11 +40,19 @@ def describe_object(state: SandboxState, request: ApiRequest) -> ApiResponse:
     definition = state.org.schema.object(request.route["object"])
     if definition is None:
         raise not_found()
+    body = _full_describe(state, definition, request)
+    changed = state.metadata_dates.modified_at(definition.name, body, state.org.clock.now())
+    if not_modified(changed, request.headers.get("if-modified-since")):
+        return ApiResponse(304)
+    return ApiResponse(200, body)
+
+
+def _full_describe(state: SandboxState, definition: ObjectDef, request: ApiRequest) -> dict[str, Any]:
     body = _summary(definition, request.url_prefix())
     body["fields"] = [describe_field(field) for field in definition.fields.values()]
     body["childRelationships"] = _child_relationships(state, definition)
     body["recordTypeInfos"] = _record_type_infos(state, definition, request.url_prefix())
-    return ApiResponse(200, body)
+    return body
 
 
 def object_info(state: SandboxState, request: ApiRequest) -> ApiResponse:

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from sandbox.salesforce.bulk_jobs import BulkJobs
 from sandbox.salesforce.errors import ApiError
 from sandbox.salesforce.faults import FaultPlan
 from sandbox.salesforce.limits import ApiUsage
+from sandbox.salesforce.metadata_dates import MetadataDates
 from sandbox.salesforce.oauth import OAuthEndpoint
 from sandbox.salesforce.org import Org
 from sandbox.salesforce.query_cursors import QueryCursors
 from sandbox.salesforce.request_log import RequestLog
 from sandbox.salesforce.tokens import TokenStore
+
+METADATA_BASELINE = datetime(2020, 1, 1, tzinfo=UTC)  # a state built without a date for its metadata
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,3 +75,5 @@ class SandboxState:
     cursors: QueryCursors
     permissions: Permissions = field(default_factory=lambda: Permissions())
     bulk_jobs: BulkJobs = field(default_factory=lambda: BulkJobs())  # Bulk API 2.0 (bulk_api.py)
+    # When each object's describe last changed (If-Modified-Since, describe.py).
+    metadata_dates: MetadataDates = field(default_factory=lambda: MetadataDates(METADATA_BASELINE))

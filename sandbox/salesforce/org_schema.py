@@ -35,6 +35,7 @@ def build_schema(*, dated_rates: bool = True) -> Schema:
     only when Advanced Currency Management is on (`dated_rates`), as in a real org."""
     objects = [_user(), _account(), _record_type(), _opportunity(), _task(), _okr_key_result()]
     objects += [_organization(), _currency_type(), *([_dated_conversion_rate()] if dated_rates else [])]
+    objects += [_forecasting_type(), _forecasting_quota(), _lead()]
     return Schema(objects)
 
 
@@ -193,6 +194,24 @@ def _task() -> ObjectDef:
     ])  # fmt: skip
 
 
+# A declared stream's object in the demo (README "Any object as a stream"): conversion is what the
+# lead-to-opportunity key result measures.
+def _lead() -> ObjectDef:
+    return _object("Lead", "Lead", "Leads", "00Q", [
+        _id("Lead ID"),
+        _text("LastName", "Last Name", 80, nillable=False),
+        _text("Company", "Company", 255, nillable=False),
+        _owner(),
+        _picklist("Status", "Lead Status", (
+            "Open - Not Contacted", "Working - Contacted", "Closed - Converted", "Closed - Not Converted",
+        ), nillable=False, default="Open - Not Contacted"),
+        _picklist("LeadSource", "Lead Source", ("Web", "Partner Referral", "Trade Show", "Other")),
+        FieldDef("IsConverted", "boolean", "Converted", nillable=False, default=False),
+        FieldDef("ConvertedDate", "date", "Converted Date"),
+        *_stamps(),
+    ])  # fmt: skip
+
+
 def _okr_key_result() -> ObjectDef:
     return _object("OKR_Key_Result__c", "OKR Key Result", "OKR Key Results", "a0X", [
         _id("Record ID"),
@@ -210,6 +229,49 @@ def _okr_key_result() -> ObjectDef:
         _owner(),
         *_stamps(),
     ])  # fmt: skip
+
+
+# Collaborative Forecasts (docs/crm-apis.md §1.13): what `target: {from: crm_quota}` reads.
+def _forecasting_type() -> ObjectDef:
+    return _read_only(_object("ForecastingType", "Forecasting Type", "Forecasting Types", "0Db", [
+        _id("Forecasting Type ID"),
+        _text("DeveloperName", "API Name", 80, nillable=False, **READ_ONLY),
+        _text("MasterLabel", "Master Label", 80, nillable=False, **READ_ONLY),
+        FieldDef("IsActive", "boolean", "Is Active", nillable=False, default=False, **READ_ONLY),
+        FieldDef("IsAmount", "boolean", "Is Amount", nillable=False, default=False, **READ_ONLY),
+        FieldDef("IsQuantity", "boolean", "Is Quantity", nillable=False, default=False, **READ_ONLY),
+        FieldDef("CanDisplayQuotas", "boolean", "Can Display Quotas", nillable=False, default=True, **READ_ONLY),
+        *_stamps(deletable=False),
+    ]))  # fmt: skip
+
+
+def _forecasting_quota() -> ObjectDef:
+    return _object("ForecastingQuota", "Forecasting Quota", "Forecasting Quotas", "0J9", [
+        _id("Forecasting Quota ID"),
+        _reference("QuotaOwnerId", "Quota Owner ID", ("User",), "QuotaOwner"),
+        _reference("ForecastingTypeId", "Forecasting Type ID", ("ForecastingType",), "ForecastingType"),
+        FieldDef("StartDate", "date", "Start Date"),
+        _number("QuotaAmount", "Quota Amount", "currency"),
+        _number("QuotaQuantity", "Quota Quantity"),
+        FieldDef("IsAmount", "boolean", "Is Amount", nillable=False, default=False),
+        FieldDef("IsQuantity", "boolean", "Is Quantity", nillable=False, default=False),
+        FieldDef("CurrencyIsoCode", "picklist", "Currency ISO Code", length=3, picklist_values=("USD", "EUR", "GBP"),
+                 restricted_picklist=True, default="USD"),
+        *_stamps(),
+    ])  # fmt: skip
+
+
+def custom_object(name: str, label: str, plural: str, prefix: str, name_label: str) -> ObjectDef:
+    """A custom object as the Tooling API creates it: Id, a text Name, owner and stamps, and no
+    access for anyone until a permission set's ObjectPermissions grants it (tooling_api.py)."""
+    definition = _object(name, label, plural, prefix, [
+        _id("Record ID"),
+        _text("Name", name_label, 80, nillable=False),
+        _owner(),
+        *_stamps(),
+    ])  # fmt: skip
+    definition.createable = definition.updateable = False
+    return definition
 
 
 def _read_only(definition: ObjectDef) -> ObjectDef:

@@ -13,7 +13,9 @@ from typing import Any
 from sandbox.request_log import RequestLog as SharedLog
 from sandbox.request_log import mask_form
 
-LOGGED_HEADERS = ("Sforce-Query-Options", "Content-Type", "Accept", "User-Agent", "Authorization")
+LOGGED_HEADERS = (
+    "Sforce-Query-Options", "Content-Type", "Accept", "User-Agent", "Authorization", "If-Modified-Since",
+)  # fmt: skip
 SECRET_FORM_FIELDS = frozenset({"client_secret", "password", "assertion"})
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 

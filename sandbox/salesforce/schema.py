@@ -7,7 +7,7 @@ integration user cannot write a field. Names are case-insensitive, as in SOQL an
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -112,6 +112,9 @@ class Schema:
 
     def __init__(self, objects: list[ObjectDef]) -> None:
         self._objects: dict[str, ObjectDef] = {}
+        # Called with an object's name after add_field / remove_field / update_field change it
+        # (the sandbox dates metadata changes with it: metadata_dates.py).
+        self.on_change: list[Callable[[str], None]] = []
         for definition in objects:
             self.add_object(definition)
 
@@ -141,11 +144,14 @@ class Schema:
         attributes.setdefault("label", name.removesuffix("__c").replace("_", " "))
         definition = FieldDef(name=name, type=type_, **attributes)
         self.require(object_name).put_field(definition)
+        self._changed(object_name)
         return definition
 
     def remove_field(self, object_name: str, name: str) -> FieldDef:
         """Remove a field: queries naming it fail with INVALID_FIELD, its stored values stay hidden."""
-        return self.require(object_name).remove_field(name)
+        removed = self.require(object_name).remove_field(name)
+        self._changed(object_name)
+        return removed
 
     def update_field(self, object_name: str, name: str, **changes: Any) -> FieldDef:
         """Change a field's attributes, e.g. `update_field("User", "Q_Revenue__c", updateable=False)`."""
@@ -155,4 +161,9 @@ class Schema:
             raise KeyError(f"no field {name!r} on {object_name}")
         changed = dataclasses.replace(current, **changes)
         definition.put_field(changed)
+        self._changed(object_name)
         return changed
+
+    def _changed(self, object_name: str) -> None:
+        for listener in self.on_change:
+            listener(self.require(object_name).name)

@@ -1,5 +1,6 @@
 """Loads the CRM-neutral sample org into the Salesforce sandbox as User, Account, RecordType,
-Opportunity and Task records, plus the integration user the API calls run as.
+Opportunity and Task records, plus the integration user the API calls run as, and the reps'
+quotas (`forecasting.py`).
 """
 
 from __future__ import annotations
@@ -7,9 +8,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 
+from sandbox.salesforce.forecasting import seed_forecasting
 from sandbox.salesforce.ids import IdSequence
 from sandbox.salesforce.org import Org, Record
 from sandbox.salesforce.org_schema import STAGE_DEFAULTS
+from sandbox.sample_leads import SampleLead, generate_leads
 from sandbox.sample_records import SampleCall, SampleDeal, SampleEmail, SampleOrg
 
 INTEGRATION_USERNAME = "okrsync.integration@example.com"
@@ -65,6 +68,9 @@ def seed_org(org: Org, sample: SampleOrg, *, user_currency: str = "EUR") -> None
     org.load("Opportunity", (_opportunity(ids, deal, n) for n, deal in enumerate(sample.deals)))
     org.load("Task", (_call_task(ids, call) for call in sample.calls))
     org.load("Task", (_email_task(ids, email) for email in sample.emails))
+    seed_forecasting(org, sample, ids.by_key)
+    # Last, so every id seeded before keeps its value (README "Any object as a stream").
+    org.load("Lead", (_lead(ids, lead) for lead in generate_leads(sample)))
 
 
 def _stamps(created: datetime, modified: datetime, *, deleted: bool | None = False) -> Record:
@@ -171,6 +177,15 @@ def _opportunity(ids: _Ids, deal: SampleDeal, ordinal: int) -> Record:
         "CloseDate": deal.close_date, "Probability": float(probability), "ForecastCategoryName": forecast,
         "FiscalQuarter": (deal.close_date.month - 1) // 3 + 1, "FiscalYear": deal.close_date.year,
         "NextStep": None, "Description": None, **stamps,
+    }  # fmt: skip
+
+
+def _lead(ids: _Ids, lead: SampleLead) -> Record:
+    return {
+        "Id": ids.new("Lead", lead.key), "LastName": lead.last_name, "Company": lead.company,
+        "OwnerId": ids.by_key[lead.owner_key], "Status": lead.status, "LeadSource": "Web",
+        "IsConverted": lead.is_converted, "ConvertedDate": lead.converted_on,
+        **_stamps(lead.created_at, lead.modified_at, deleted=lead.deleted),
     }  # fmt: skip
 
 

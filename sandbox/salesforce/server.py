@@ -14,6 +14,7 @@ import re
 import ssl
 from collections.abc import Callable
 from dataclasses import replace
+from email.utils import format_datetime
 from urllib.parse import parse_qsl, quote, unquote, urlencode
 
 from sandbox.http_server import RawRequest, SandboxApi, logged_body
@@ -69,9 +70,10 @@ ROUTES: list[tuple[str, re.Pattern[str], str, Handler]] = [
         ("GET", rf"sobjects/{_OBJECT}/describe", "describe", describe.describe_object),
         ("GET", rf"sobjects/{_OBJECT}", "sobject_info", describe.object_info),
         ("POST", r"tooling/sobjects/CustomField", "tooling_create_field", tooling_api.create_field),
+        ("POST", r"tooling/sobjects/CustomObject", "tooling_create_object", tooling_api.create_object),
         (
             "POST",
-            r"sobjects/(?P<object>PermissionSet|FieldPermissions|PermissionSetAssignment)",
+            r"sobjects/(?P<object>PermissionSet|FieldPermissions|ObjectPermissions|PermissionSetAssignment)",
             "permission_create",
             tooling_api.create_permission_record,
         ),
@@ -141,6 +143,8 @@ class SalesforceApi(SandboxApi[ApiRequest]):
             log.exception("sandbox request failed", extra={"path": request.path})
             response, kind = _error(ApiError(500, "UNKNOWN_EXCEPTION", UNKNOWN_EXCEPTION_MESSAGE)), "failed"
         response.headers["Sforce-Limit-Info"] = self.state.usage.header()
+        # The org's own time: what If-Modified-Since is compared with (describe.py, §1.12).
+        response.headers["Date"] = format_datetime(self.state.org.clock.now(), usegmt=True)
         return response, kind
 
     def _dispatch(self, request: ApiRequest) -> tuple[ApiResponse, str]:

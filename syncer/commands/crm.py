@@ -8,27 +8,39 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 
 from rich.console import Console
 
 from connectors import open_connector
-from syncer import identity_check
+from syncer import identity_check, targets_from_crm
 from syncer.commands.invocation import Cli
 from syncer.config.models import Settings
 from syncer.contract import Connector, FieldSpec, Finding
 from syncer.cycle import EXIT_FAILED, EXIT_OK
 from syncer.errors import CrmError
 from syncer.fields import required_fields
+from syncer.store.database import Store
+from syncer.store.metadata_cache import StoreMetadataCache
 from syncer.views import quarantined_records
 
 
 def connector_factory(
-    settings: Settings, *, sleep: Callable[[float], None] = time.sleep
+    settings: Settings, *, sleep: Callable[[float], None] = time.sleep, store: Store | None = None
 ) -> Callable[[str], Connector]:
+    """`store`: where connectors keep CRM metadata between runs (a cycle's store, whose lease it
+    holds); None: connectors describe afresh every run."""
+
     def open_named(name: str) -> Connector:
         targets = [t for t in settings.writeback if t.source == name]
+        metadata = StoreMetadataCache(store, name) if store is not None else None
         return open_connector(
-            name, settings.sources[name], writeback=targets, zone=settings.zone, sleep=sleep
+            name,
+            settings.sources[name],
+            writeback=targets,
+            zone=settings.zone,
+            sleep=sleep,
+            metadata=metadata,
         )
 
     return open_named
@@ -43,6 +55,8 @@ def check_command(cli: Cli) -> int:
         connector = opened(name)
         try:
             findings = identity_check.identity_findings(name, connector, settings.store) + connector.check()
+            # Reps without a quota get no target: listed per key result (README "Targets from the CRM").
+            findings += targets_from_crm.check_findings(settings, name, connector, now=datetime.now(UTC))
         except CrmError as exc:
             findings = [Finding("error", name, str(exc), fix="check the source's URL and credentials")]
         finally:

@@ -39,7 +39,9 @@ def cycle_and_print(
         with store.sessions() as session:
             previous = latest_values(session)  # what alerts compare the new statuses with
         # Retry waits end early on SIGTERM (`okrsync run`), so a stop is not held up by a long wait.
-        opened = connector_factory(settings, sleep=options.stop.sleep if options.stop else time.sleep)
+        opened = connector_factory(
+            settings, sleep=options.stop.sleep if options.stop else time.sleep, store=store
+        )
         with live_progress(SafeConsole(stderr=True)) as progress:
             options = replace(options, progress=progress)
             report = run_cycle(settings, store, opened, clock=lambda: datetime.now(UTC), options=options)

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import os
 import tempfile
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
 
+from syncer.commands.checkin_command import CheckinRefusedError, new_checkin, store_checkin
 from syncer.commands.crm import ensure_fields, print_findings
 from syncer.commands.cycles import cycle_and_print
 from syncer.commands.invocation import Cli
-from syncer.config.models import HubSpotSource, OwnerTarget, Settings
+from syncer.config.models import HubSpotSource, KeyedTarget, OwnerTarget, Settings
 from syncer.contract import Finding
 from syncer.cycle import EXIT_FAILED, CycleOptions
 from syncer.errors import CrmError
@@ -41,6 +43,7 @@ def demo_command(cli: Cli) -> int:
         )
         if not _demo_fields(out, settings):
             return EXIT_FAILED
+        _demo_checkins(out, settings)
         code = cycle_and_print(settings, out, CycleOptions())
         store = open_store(store_url)
         try:
@@ -74,6 +77,28 @@ def _demo_fields(out: Console, settings: Settings) -> bool:
     return True
 
 
+# What a sales manager types in the weekly review (README "Check-ins and manual key results"):
+# the manual key result's value, and a note on a CRM-computed one, whose value it leaves alone.
+DEMO_CHECKINS = (
+    ("team.hires", Decimal(1), "first AE signed, starts Monday", "demo-manager"),
+    ("q-revenue.revenue", None, "two enterprise deals slipped to next month", "demo-manager"),
+)
+
+
+def _demo_checkins(out: Console, settings: Settings) -> None:
+    """`okrsync checkin` for each of DEMO_CHECKINS the YAML has a key result for, before the cycle."""
+    store = open_store(settings.store)
+    try:
+        for path, value, note, author in DEMO_CHECKINS:
+            try:
+                checkin = new_checkin(settings, path, value=value, group=None, note=note, author=author)
+            except CheckinRefusedError:  # a demo YAML without that key result (`okrsync demo -c FILE`)
+                continue
+            out.print(f"$ okrsync checkin {path} … : {store_checkin(store, settings, checkin)}", markup=False)
+    finally:
+        store.close()
+
+
 def _print_demo_records(out: Console, settings: Settings, demo: DemoOrg) -> None:
     """What the cycle wrote: the reps' Salesforce User fields, the HubSpot key-result records."""
     from sandbox.demo import KEY_RESULTS_OBJECT, read_key_results, read_user_fields
@@ -83,6 +108,10 @@ def _print_demo_records(out: Console, settings: Settings, demo: DemoOrg) -> None
         if isinstance(target, OwnerTarget) and target.object == "User":
             rows = read_user_fields(demo.salesforce, list(target.fields))
             out.print(text.records_table(rows, title="Fields now on the reps' User records in the sandbox"))
-        elif isinstance(source, HubSpotSource) and target.object == KEY_RESULTS_OBJECT:
+        elif (
+            isinstance(source, HubSpotSource)
+            and isinstance(target, KeyedTarget)
+            and target.object == KEY_RESULTS_OBJECT
+        ):
             rows = read_key_results(demo.hubspot)
             out.print(text.records_table(rows, title="Key-result records now in the HubSpot sandbox"))

@@ -23,7 +23,7 @@ def status_command(cli: Cli) -> int:
     store = open_store(url, on_new=refuse_new_store)
     try:
         with store.sessions() as session:
-            status = collect_status(session, settings, now=datetime.now(UTC))
+            status = collect_status(session, settings, now=datetime.now(UTC), series=False)
     finally:
         store.close()
     text.print_status(cli.out, status)

@@ -22,11 +22,36 @@ from pydantic import (
     PrivateAttr,
     SecretStr,
     Tag,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
+from syncer.config.closing import (
+    CLOSE_AFTER_DESCRIPTION,
+    DEFAULT_CLOSE_AFTER,
+    FINAL_ATTRIBUTES,
+    read_close_after,
+)
 from syncer.config.conditions import where_problem as where_problem  # re-exported for connectors
+from syncer.config.crm_targets import CrmTarget
+from syncer.config.grading import (
+    CONFIDENCE_DESCRIPTION,
+    STRETCH_DESCRIPTION,
+    TYPE_DESCRIPTION,
+    OkrType,
+    check_stretch_has_target,
+    read_confidence,
+)
+from syncer.config.object_streams import register as register_stream_layouts
+from syncer.config.objective_tree import (
+    FROM_CHILDREN_DESCRIPTION,
+    PARENT_DESCRIPTION,
+    WEIGHT_DESCRIPTION,
+    FromChildren,
+    read_weight,
+    require_key_results,
+)
 from syncer.config.sources import (  # re-exported: models is where callers import from
     AccessToken as AccessToken,
 )
@@ -115,7 +140,8 @@ Filter = dict[str, FilterValue]
 
 
 class MetricBase(Strict):
-    stream: StreamName
+    # deals, calls, renewals, or a stream a source declares (README "Any object as a stream")
+    stream: StreamName | Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=16)]
     where: Filter = Field(default_factory=dict)
     date: str | None = Field(None, description="the date field that places a record in the period")
 
@@ -156,6 +182,33 @@ class RatioMetric(MetricBase):
 
 Metric = Annotated[
     CountMetric | SumMetric | AvgMetric | AvgDaysMetric | DistinctCountMetric | RatioMetric,
+    Field(discriminator="kind"),
+]
+MEASURED_KEYS = ("stream", "where", "date", "field", "from", "to", "numerator", "denominator", "weight")
+
+
+class ManualMetric(Strict):
+    """A key result no CRM knows ("hire 2 AEs"): its value is its latest check-in
+    (`okrsync checkin`, README "Check-ins and manual key results"), never a stream's records."""
+
+    kind: Literal["manual"]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_stream_keys(cls, data: Any) -> Any:
+        measured = [key for key in MEASURED_KEYS if isinstance(data, dict) and key in data]
+        if measured:
+            keys = ", ".join(f"`{key}`" for key in measured)
+            raise ValueError(
+                f"a manual metric takes its value from check-ins (`okrsync checkin`), not from CRM "
+                f"records: remove {keys}, or use another kind (count, sum, …) to measure a stream"
+            )
+        return data
+
+
+# A key result's metric: measured in the store's records, or manual (from check-ins).
+KeyResultMetric = Annotated[
+    CountMetric | SumMetric | AvgMetric | AvgDaysMetric | DistinctCountMetric | RatioMetric | ManualMetric,
     Field(discriminator="kind"),
 ]
 
@@ -200,19 +253,42 @@ GroupBy = Literal["owner", "team", "region"] | Annotated[str, Field(pattern=r"^a
 class KeyResult(Strict):
     key: Key
     title: str | None = None
-    metric: Metric
+    metric: KeyResultMetric
     baseline: float | Literal["previous_period"] | None = None
-    target: float | str
+    target: float | str | CrmTarget  # CrmTarget: README "Targets from the CRM"
     direction: Literal["increase", "decrease"] | None = Field(
         None, description="inferred from target vs baseline when omitted"
     )
     group_by: GroupBy | None = None
     owner_targets: Literal["even"] | dict[str, float] | None = None
     weight: float = Field(1.0, gt=0)
+    type: OkrType | None = Field(None, description=TYPE_DESCRIPTION)
+    stretch: float | str | None = Field(None, description=STRETCH_DESCRIPTION)
+    confidence: float | None = Field(None, description=CONFIDENCE_DESCRIPTION)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _stretch_has_target(cls, data: Any) -> Any:
+        return check_stretch_has_target(data)
+
+    @field_validator("confidence", mode="before")
+    @classmethod
+    def _confidence(cls, value: Any) -> Any:
+        return read_confidence(value)
+
+    @field_validator("stretch")
+    @classmethod
+    def _relative_stretch(cls, value: float | str | None) -> float | str | None:
+        if isinstance(value, str) and not RELATIVE_TARGET.match(value.strip()):
+            raise ValueError(
+                f"'{value}' is not a stretch: write it as the target is written, a number (60) or a "
+                "change relative to the baseline ('+30%', '-20%', '+8pp')"
+            )
+        return value
 
     @field_validator("target")
     @classmethod
-    def _relative_target(cls, value: float | str) -> float | str:
+    def _relative_target(cls, value: float | str | CrmTarget) -> float | str | CrmTarget:
         if isinstance(value, str) and not RELATIVE_TARGET.match(value.strip()):
             raise ValueError(
                 f"'{value}' is not a target: write a number (575000), a change relative to the baseline "
@@ -225,12 +301,27 @@ class Objective(Strict):
     key: Key
     title: str | None = None
     period: Period = "current_quarter"
-    key_results: list[KeyResult] = Field(min_length=1)
+    type: OkrType = Field("committed", description=TYPE_DESCRIPTION)
+    # The objective tree (README "Objective tree"), before key_results: their check reads from_children.
+    parent: Key | None = Field(None, description=PARENT_DESCRIPTION)
+    from_children: FromChildren | None = Field(None, description=FROM_CHILDREN_DESCRIPTION)
+    weight: Annotated[float | None, BeforeValidator(read_weight)] = Field(
+        None, description=WEIGHT_DESCRIPTION
+    )
+    key_results: list[KeyResult] = Field(default_factory=list, validate_default=True)
+    close_after: Annotated[str | None, BeforeValidator(read_close_after)] = Field(
+        None, description=CLOSE_AFTER_DESCRIPTION
+    )
 
     @field_validator("period")
     @classmethod
     def _period(cls, value: Period) -> Period:
         return _check_period(value) if isinstance(value, str) else value
+
+    @field_validator("key_results")
+    @classmethod
+    def _key_results(cls, value: list[KeyResult], info: ValidationInfo) -> list[KeyResult]:
+        return require_key_results(value, info.data.get("from_children"))
 
 
 # ---------------------------------------------------------------- write-back
@@ -247,6 +338,8 @@ KR_VALUE_ATTRIBUTES = (
     "projected",
     "updated_at",
     "currency",
+    "confidence",
+    *FINAL_ATTRIBUTES,  # the last frozen period's (README "Closing a period")
 )
 RECORD_ATTRIBUTES = ("key", "title", "group", "period_start", "period_end")
 
@@ -284,14 +377,49 @@ class KeyedTarget(Strict):
     verify: Verify = Field("daily", description=VERIFY_DESCRIPTION)
 
 
+# What a weekly snapshot record holds (README "History as CRM records"); `name` is the record's
+# display name, written on Salesforce only (a custom object's Name).
+HistoryAttribute = Literal[
+    "key", "name", "key_result", "group", "week", "week_start", "value", "target", "progress", "score", "status"
+]  # fmt: skip
+
+
+class History(Strict):
+    """One record per key result, group and ISO week, upserted on `<kr>|<group>|<week>`."""
+
+    object: Identifier | None = Field(
+        None, description="default OKR_Snapshot__c (Salesforce), p_okr_snapshots (HubSpot)"
+    )
+    key_results: list[str] | None = Field(
+        None, description="objective.key_result of each key result kept; default every one"
+    )
+    fields: dict[HistoryAttribute, str] = Field(
+        default_factory=dict, description="attribute → CRM field name, for names other than the defaults"
+    )
+
+
+class HistoryTarget(Strict):
+    """Weekly history records of key results (syncer/config/history.py resolves the names)."""
+
+    source: str
+    history: History
+    verify: Verify = Field("daily", description=VERIFY_DESCRIPTION)
+
+
 def _target_kind(value: Any) -> str | None:
     if isinstance(value, dict):
+        if "history" in value:
+            return "history"
         return "keyed" if "upsert_on" in value else "owner"
+    if isinstance(value, HistoryTarget):
+        return "history"
     return "keyed" if isinstance(value, KeyedTarget) else "owner"
 
 
 WritebackTarget = Annotated[
-    Annotated[OwnerTarget, Tag("owner")] | Annotated[KeyedTarget, Tag("keyed")],
+    Annotated[OwnerTarget, Tag("owner")]
+    | Annotated[KeyedTarget, Tag("keyed")]
+    | Annotated[HistoryTarget, Tag("history")],
     Discriminator(_target_kind),
 ]
 
@@ -345,7 +473,17 @@ class Settings(Strict):
     alerts: Alerts = Field(default_factory=Alerts)
     serve: Serve = Field(default_factory=Serve)
     plausible_dates: PlausibleDates = Field(default_factory=PlausibleDates)
+    close_after: Annotated[str, BeforeValidator(read_close_after)] = Field(
+        DEFAULT_CLOSE_AFTER, description=CLOSE_AFTER_DESCRIPTION
+    )
     _masked: frozenset[str] = PrivateAttr(default_factory=frozenset)
+
+    @model_validator(mode="after")
+    def _stream_layouts(self) -> Settings:
+        # The rollup finds a declared stream's date columns by the stream's name (README "Any object
+        # as a stream"; syncer.rollup.stream_tables).
+        register_stream_layouts(self.sources)
+        return self
 
     @field_validator("timezone")
     @classmethod

@@ -12,7 +12,8 @@ from pathlib import Path
 import yaml
 
 from syncer.config.loading import MarkedLoader
-from syncer.config.models import HubSpotSource, KeyResult, SalesforceSource, Settings
+from syncer.config.models import HubSpotSource, KeyResult, ManualMetric, SalesforceSource, Settings
+from syncer.config.object_streams import pulls
 from syncer.config.violations import Path as KeyPath
 from syncer.config.violations import Violation
 from syncer.errors import ConfigProblem
@@ -62,7 +63,9 @@ def _owner_target_pitfalls(kr: KeyResult, path: KeyPath) -> Iterator[Violation]:
 def _group_pitfalls(settings: Settings, kr: KeyResult, path: KeyPath) -> Iterator[Violation]:
     if kr.group_by not in ("team", "region") or (kr.group_by == "team" and settings.teams):
         return
-    pulling = [s for s in settings.sources.values() if kr.metric.stream in s.streams]
+    if isinstance(kr.metric, ManualMetric):  # rules.py refuses a manual key result by team or region
+        return
+    pulling = [s for s in settings.sources.values() if pulls(s, kr.metric.stream)]
     knows = [s for s in pulling if _knows_group(s, kr.group_by)]
     if pulling and not knows:
         field = "team_field" if kr.group_by == "team" else "region_field"

@@ -7,34 +7,51 @@ the line; every message says how to fix it.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import cast
 
+from syncer.config.closing import check_closing
+from syncer.config.crm_target_rules import check_crm_targets
+from syncer.config.history import check_history
 from syncer.config.models import (
     KR_VALUE_ATTRIBUTES,
     RECORD_ATTRIBUTES,
     RELATIVE_TARGET,
     AvgDaysMetric,
+    HistoryTarget,
     HubSpotSource,
     KeyedTarget,
     KeyResult,
+    ManualMetric,
     Metric,
     OwnerTarget,
     RatioMetric,
     Settings,
 )
+from syncer.config.object_stream_rules import check_metric as check_declared_metric
+from syncer.config.object_streams import check_object_streams
+from syncer.config.object_streams import layouts as stream_layouts
 from syncer.config.serve_access import check_serve_access
 from syncer.config.soundness import check_soundness
+from syncer.config.stretch_rules import check_stretches
+from syncer.config.tree_rules import check_tree, objective_expression_problem
 from syncer.config.violations import Path, Violation, suggest
-from syncer.records import DATE_FIELDS, NUMBER_FIELDS, StreamName, field_names
+from syncer.records import DATE_FIELDS, NUMBER_FIELDS, STREAMS, StreamName, field_names
 
 
 def check_rules(settings: Settings) -> list[Violation]:
     """Every cross-field problem in `settings`, in file order."""
     return [
+        *check_object_streams(settings),
         *check_soundness(settings),
         *_unique_keys(settings),
         *_team_members(settings),
         *_key_results(settings),
+        *check_stretches(settings),
+        *check_tree(settings),
+        *check_crm_targets(settings),
         *_writebacks(settings),
+        *check_history(settings),
+        *check_closing(settings),
         *check_serve_access(settings),
     ]
 
@@ -74,7 +91,7 @@ def _team_members(settings: Settings) -> Iterator[Violation]:
             team_of[address] = team
 
 
-def _pulled_streams(settings: Settings) -> set[StreamName]:
+def _pulled_streams(settings: Settings) -> set[str]:
     return {stream for source in settings.sources.values() for stream in source.streams}
 
 
@@ -89,22 +106,38 @@ def _attribute_names(settings: Settings, stream: StreamName) -> set[str]:
 
 def _key_results(settings: Settings) -> Iterator[Violation]:
     pulled = _pulled_streams(settings)
+    declared = stream_layouts(settings.sources)
     for i, objective in enumerate(settings.objectives):
         for j, kr in enumerate(objective.key_results):
             path: Path = ("objectives", i, "key_results", j)
+            if isinstance(kr.metric, ManualMetric):
+                yield from _manual_rules(kr, path)
+                yield from _target_rules(kr, path)
+                continue
             stream = kr.metric.stream
+            if stream in declared:  # README "Any object as a stream"
+                yield from check_declared_metric(kr.metric, declared[stream], (*path, "metric"))
+                yield from _target_rules(kr, path)
+                continue
             if stream not in pulled:
+                fix = (
+                    f"add `{stream}:` under a source's `streams:`"
+                    if stream in STREAMS
+                    else f"use {', '.join(STREAMS)}, or declare `{stream}:` under a source's `object_streams:`"
+                )
                 yield Violation(
                     (*path, "metric", "stream"),
-                    f"no source pulls `{stream}`: add `{stream}:` under a source's `streams:`",
+                    f"no source pulls `{stream}`: {fix}.{suggest(stream, sorted(pulled | set(declared)))}",
                 )
                 continue
-            yield from _metric_fields(kr.metric, _attribute_names(settings, stream), (*path, "metric"))
+            yield from _metric_fields(
+                kr.metric, _attribute_names(settings, cast(StreamName, stream)), (*path, "metric")
+            )
             yield from _target_rules(kr, path)
 
 
 def _metric_fields(metric: Metric, attributes: set[str], path: Path) -> Iterator[Violation]:
-    stream = metric.stream
+    stream = cast(StreamName, metric.stream)  # a built-in stream: declared ones are checked apart
     known = (*field_names(stream), *sorted(attributes))
 
     def check(
@@ -138,6 +171,30 @@ def _metric_fields(metric: Metric, attributes: set[str], path: Path) -> Iterator
         yield from check(metric.field, (*path, "field"), numbers, "number field")
     elif metric.kind == "distinct_count":
         yield from check(metric.field, (*path, "field"))
+
+
+def _manual_rules(kr: KeyResult, path: Path) -> Iterator[Violation]:
+    """A manual key result's value is checked in for the total or for one rep (`--group`): README
+    "Check-ins and manual key results"."""
+    if kr.baseline == "previous_period":
+        yield Violation(
+            (*path, "baseline"),
+            "a manual key result has no records of last period to measure: write the baseline as a "
+            "number, or drop it",
+        )
+    if kr.group_by is not None and kr.group_by != "owner":
+        yield Violation(
+            (*path, "group_by"),
+            f"a manual key result is checked in for the total or per rep, not by `{kr.group_by}`: "
+            "write `group_by: owner` with owner_targets, or drop group_by",
+        )
+    elif kr.group_by == "owner" and not isinstance(kr.owner_targets, dict):
+        where = (*path, "owner_targets") if kr.owner_targets is not None else (*path, "group_by")
+        yield Violation(
+            where,
+            "a manual key result grouped by owner needs the reps who check in and their numbers: "
+            "write `owner_targets: {rep@example.com: 2}` (an even split has no list of reps)",
+        )
 
 
 def _target_rules(kr: KeyResult, path: Path) -> Iterator[Violation]:
@@ -181,6 +238,8 @@ def _writebacks(settings: Settings) -> Iterator[Violation]:
                 "HubSpot users have no writable custom properties: write to a custom object with "
                 "`upsert_on: <unique property>` instead of `match: owner`",
             )
+        if isinstance(target, HistoryTarget):
+            continue  # its fields are attributes, not expressions: syncer.config.history checks them
         for field, expression in target.fields.items():
             message = _expression_problem(settings, target, expression)
             if message:
@@ -194,6 +253,8 @@ def _expression_problem(settings: Settings, target: OwnerTarget | KeyedTarget, e
         if isinstance(target, OwnerTarget):
             return f"`{expression}`: `*` (every key result) needs a keyed target with `upsert_on`"
         return _attribute_problem(expression, parts[1], attributes)
+    if len(parts) == 2:  # an objective's score (README "Objective tree")
+        return objective_expression_problem(settings, expression)
     if len(parts) != 3:
         return f"`{expression}` is not a value: write objective.key_result.attribute, like q-revenue.revenue.value"
     objective_key, kr_key, attribute = parts

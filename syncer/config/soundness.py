@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterator, Mapping
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from typing import cast
 
 from syncer.config.conditions import where_problem
 from syncer.config.models import (
@@ -23,13 +24,15 @@ from syncer.config.models import (
     Comparison,
     Filter,
     FilterValue,
+    HistoryTarget,
     HubSpotSource,
     KeyResult,
+    ManualMetric,
     SalesforceSource,
     Settings,
 )
 from syncer.config.violations import Path, Violation, suggest
-from syncer.records import DATE_FIELDS, NUMBER_FIELDS, StreamName
+from syncer.records import DATE_FIELDS, NUMBER_FIELDS, STREAMS, StreamName
 
 # The largest target or baseline: the store keeps key-result values below 10^20 (Numeric(28, 8)),
 # and no sales metric comes near a quadrillion.
@@ -85,7 +88,10 @@ def _key_results(settings: Settings) -> Iterator[Violation]:
         for j, kr in enumerate(objective.key_results):
             path: Path = ("objectives", i, "key_results", j)
             yield from _goal_numbers(kr, path)
-            yield from _relative_target(kr, path)
+            yield from _relative_target(kr.target, (*path, "target"))
+            yield from _relative_target(kr.stretch, (*path, "stretch"))
+            if isinstance(kr.metric, ManualMetric):  # no records: nothing to filter
+                continue
             for part in ("where", "numerator", "denominator"):
                 where = getattr(kr.metric, part, None)
                 if where:
@@ -96,6 +102,8 @@ def _goal_numbers(kr: KeyResult, path: Path) -> Iterator[Violation]:
     numbers: list[tuple[Path, float, str]] = []
     if isinstance(kr.target, float | int) and not isinstance(kr.target, bool):
         numbers.append(((*path, "target"), kr.target, "target"))
+    if isinstance(kr.stretch, float | int) and not isinstance(kr.stretch, bool):
+        numbers.append(((*path, "stretch"), kr.stretch, "stretch"))
     if isinstance(kr.baseline, float | int) and not isinstance(kr.baseline, bool):
         numbers.append(((*path, "baseline"), kr.baseline, "baseline"))
     if isinstance(kr.owner_targets, dict):
@@ -132,35 +140,41 @@ def _number_problem(kr: KeyResult, number: float, what: str) -> str | None:
 
 
 def _may_be_negative(kr: KeyResult) -> bool:
-    """A sum or average over a custom attribute (a margin, a delta) may be below zero."""
+    """A sum or average over a custom attribute (a margin, a delta) may be below zero; so may a
+    number checked in by hand (a net score)."""
+    if isinstance(kr.metric, ManualMetric):
+        return True
     field = getattr(kr.metric, "field", None)
-    return kr.metric.kind in ("sum", "avg") and field not in NUMBER_FIELDS[kr.metric.stream]
+    numbers = NUMBER_FIELDS.get(cast(StreamName, kr.metric.stream), ())  # a declared stream: none
+    return kr.metric.kind in ("sum", "avg") and field not in numbers
 
 
-def _relative_target(kr: KeyResult, path: Path) -> Iterator[Violation]:
-    match = RELATIVE_TARGET.match(kr.target.strip()) if isinstance(kr.target, str) else None
+def _relative_target(spec: object, where: Path) -> Iterator[Violation]:
+    """A relative target (or stretch, at `where`) that no value can reach."""
+    match = RELATIVE_TARGET.match(spec.strip()) if isinstance(spec, str) else None
     if match is None:
         return
     sign, amount, unit = match[1], float(match[2]), match[3]
     if unit == "%" and sign == "-" and amount >= 100:
         yield Violation(
-            (*path, "target"),
-            f"`{kr.target}` would bring the value to {'zero' if amount == 100 else 'below zero'}: "
-            "a decrease must stay above -100%; for a target of zero write `target: 0`",
+            where,
+            f"`{spec}` would bring the value to {'zero' if amount == 100 else 'below zero'}: "
+            "a decrease must stay above -100%"
+            + ("; for a target of zero write `target: 0`" if where[-1] == "target" else ""),
         )
     elif unit == "%" and amount > 10_000:
-        yield Violation((*path, "target"), f"`{kr.target}` is more than a hundredfold: check the number")
+        yield Violation(where, f"`{spec}` is more than a hundredfold: check the number")
     elif unit == "pp" and amount > 100:
         yield Violation(
-            (*path, "target"),
-            f"`{kr.target}` moves a ratio by more than 100 percentage points: write at most ±100pp",
+            where,
+            f"`{spec}` moves a ratio by more than 100 percentage points: write at most ±100pp",
         )
 
 
 # ---------------------------------------------------------------- filters
 
 
-def _filter_values(stream: StreamName, where: Filter, path: Path) -> Iterator[Violation]:
+def _filter_values(stream: str, where: Filter, path: Path) -> Iterator[Violation]:
     for name, value in where.items():
         kind = _field_kind(stream, name)
         if kind is None:
@@ -171,7 +185,9 @@ def _filter_values(stream: StreamName, where: Filter, path: Path) -> Iterator[Vi
                 break
 
 
-def _field_kind(stream: StreamName, name: str) -> str | None:
+def _field_kind(stream: str, name: str) -> str | None:
+    if stream not in STREAMS:  # a declared stream (README "Any object as a stream"): attributes only
+        return None
     if name in NUMBER_FIELDS[stream]:
         return "number"
     if name in DATE_FIELDS[stream]:
@@ -265,7 +281,12 @@ def _writebacks(settings: Settings) -> Iterator[Violation]:
         source = settings.sources.get(target.source)
         if source is None:
             continue  # rules.py reports the unknown source
-        names: Mapping[str, Path] = {name: ("writeback", i, "fields", name) for name in target.fields}
+        names: Mapping[str, Path]
+        if isinstance(target, HistoryTarget):  # the YAML names only the fields it renames
+            fields = target.history.fields
+            names = {name: ("writeback", i, "history", "fields", a) for a, name in fields.items()}
+        else:
+            names = {name: ("writeback", i, "fields", name) for name in target.fields}
         upsert_on = getattr(target, "upsert_on", None)
         if upsert_on is not None:
             names = {upsert_on: ("writeback", i, "upsert_on"), **names}

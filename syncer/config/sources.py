@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 
+from syncer.config.object_streams import ObjectStream
 from syncer.config.strict import Identifier, Strict
 from syncer.records import StreamName
 
@@ -67,6 +68,9 @@ class Scheduled(Strict):
     def _valid_cron(cls, value: Schedule) -> Schedule:
         return _check_cron(value) if isinstance(value, str) else value
 
+
+# Any object as a stream (README): name → object, owner field, named dates, mapped fields.
+OBJECT_STREAMS_DESCRIPTION = "more streams, on any CRM object (Lead, Event, meetings, tickets…)"
 
 # ---------------------------------------------------------------- Salesforce
 
@@ -136,6 +140,9 @@ class SalesforceSource(Scheduled):
     api_version: Annotated[str, Field(pattern=r"^\d{2}\.0$")] = "59.0"
     auth: SalesforceAuth
     streams: dict[StreamName, SalesforceStream]
+    object_streams: dict[str, ObjectStream] = Field(
+        default_factory=dict, description=OBJECT_STREAMS_DESCRIPTION
+    )
     owners: OwnerFields = Field(default_factory=OwnerFields)
     page_size: int = Field(
         2_000, ge=200, le=2_000, description="rows per REST query page (Sforce-Query-Options batchSize)"
@@ -193,7 +200,26 @@ class HubSpotSource(Scheduled):
     base_url: Annotated[str, Field(pattern=r"^https?://[^/\s]+/?$")] = "https://api.hubapi.com"
     auth: HubSpotAuth
     streams: dict[StreamName, HubSpotStream]
+    object_streams: dict[str, ObjectStream] = Field(
+        default_factory=dict, description=OBJECT_STREAMS_DESCRIPTION
+    )
     rate_limit: RateLimit = Field(default_factory=RateLimit)
+    deletes_every: str = Field(
+        "1h",
+        description="how often deleted (archived) records are listed, a call that reads every one of "
+        "them: 30m, 1h, 1d; a record deleted in between is stored as deleted by the next listing",
+    )
+
+    @field_validator("deletes_every")
+    @classmethod
+    def _deletes_every_is_duration(cls, value: str) -> str:
+        if to_timedelta(value) < timedelta(seconds=1):
+            raise ValueError("deletes_every must be at least 1s")
+        return value
+
+    @property
+    def deletes_interval(self) -> timedelta:
+        return to_timedelta(self.deletes_every)
 
 
 Source = Annotated[SalesforceSource | HubSpotSource, Field(discriminator="kind")]

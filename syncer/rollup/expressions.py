@@ -5,6 +5,8 @@
   1970 and 2100 become a binary tree of CASE comparisons on the stored UTC text (exact, and
   in C: about 8 string comparisons per row for a zone with daylight saving time), and an
   instant outside those years goes to a Python function registered on the connection.
+- `day_difference`: whole days between two local dates. SQLite: the same tree in milliseconds
+  added to julianday()'s, in integer arithmetic, with no date text formatted and parsed again.
 - `attribute_text` / `attribute_number`: typed views of one key of the JSON `attributes`
   column. A view is NULL when the key is missing, JSON null, or not of that type, so a bad
   value never fails a rollup (a plain CAST would abort the whole query on PostgreSQL).
@@ -15,13 +17,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, Float, String, Table, case, cast, func, literal, literal_column, or_
+from sqlalchemy import Date, Float, Integer, String, Table, case, cast, func, literal, literal_column, or_
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement, UnaryExpression
 from sqlalchemy.sql.operators import custom_op
@@ -72,14 +76,18 @@ def _sqlite_local_date_sql(column: ColumnElement[Any], zone: str) -> ColumnEleme
     return case((or_(column < start, column >= end), python), else_=in_window)
 
 
-def _offset_tree(column: ColumnElement[Any], changes: tuple[tuple[datetime, int], ...]) -> ColumnElement[str]:
-    """SQLite's date() modifier ('-18000 seconds') for the offset in force at `column`."""
+def _offset_tree(
+    column: ColumnElement[Any], changes: tuple[tuple[datetime, int], ...], unit: str = "modifier"
+) -> ColumnElement[Any]:
+    """The offset in force at `column`: SQLite's date() modifier ('-18000 seconds'), or in
+    milliseconds (-18000000) with `unit="ms"`."""
     if len(changes) == 1:
-        return literal_column(f"'{changes[0][1]:+d} seconds'")
+        seconds = changes[0][1]
+        return literal_column(f"'{seconds:+d} seconds'") if unit == "modifier" else _integer(seconds * 1000)
     middle = len(changes) // 2
     return case(
-        (column < _text(changes[middle][0]), _offset_tree(column, changes[:middle])),
-        else_=_offset_tree(column, changes[middle:]),
+        (column < _text(changes[middle][0]), _offset_tree(column, changes[:middle], unit)),
+        else_=_offset_tree(column, changes[middle:], unit),
     )
 
 
@@ -123,10 +131,48 @@ def sqlite_unindexed(column: ColumnElement[Any]) -> ColumnElement[Any]:
 
 def day_difference(to: ColumnElement[Any], from_: ColumnElement[Any], ctx: SqlContext) -> ColumnElement[Any]:
     """Whole days from `from_` to `to`, each read as a local date; NULL when either is NULL."""
-    to_day, from_day = local_date(to, ctx), local_date(from_, ctx)
-    if ctx.is_sqlite:  # SQLite keeps dates as ISO text; julianday() differences are exact days
-        return func.julianday(to_day) - func.julianday(from_day)
-    return to_day - from_day  # PostgreSQL: date - date is an integer number of days
+    if ctx.is_sqlite:
+        return _sqlite_day_number(to, ctx) - _sqlite_day_number(from_, ctx)
+    return local_date(to, ctx) - local_date(from_, ctx)  # PostgreSQL: date - date is a number of days
+
+
+def non_negative(span: ColumnElement[Any], ctx: SqlContext) -> ColumnElement[Any]:
+    """A whole number of days, or NULL when it is negative, with `span` computed once per row
+    (CASE WHEN span >= 0 THEN span computes it twice; both engines' max ignore a NULL)."""
+    greatest = func.max(span, -1) if ctx.is_sqlite else func.greatest(span, -1)
+    return func.nullif(greatest, -1)
+
+
+def _sqlite_day_number(column: ColumnElement[Any], ctx: SqlContext) -> ColumnElement[int]:
+    """The local calendar day of `column` as an integer: its Julian day number.
+
+    Integer arithmetic on julianday()'s milliseconds, which SQLite keeps exact (round() undoes
+    the division by 86,400,000 that julianday() returns): one parse per value, where
+    julianday(date(x, '-18000 seconds')) parses twice and formats once. An instant outside
+    OFFSET_WINDOW takes the Python function's local date, as `local_date` does.
+    """
+    if not is_instant(column):
+        return _sqlite_julian_day(column, _integer(0))
+    start, end = (_text(instant) for instant in OFFSET_WINDOW)
+    python: ColumnElement[date] = getattr(func, _LOCAL_DATE_FUNCTION)(column, ctx.zone.key, type_=Date)
+    in_window = _sqlite_julian_day(column, _offset_tree(column, offset_changes(ctx.zone.key), unit="ms"))
+    return case(
+        (or_(column < start, column >= end), _sqlite_julian_day(python, _integer(0))), else_=in_window
+    )
+
+
+def _sqlite_julian_day(value: ColumnElement[Any], offset_ms: ColumnElement[Any]) -> ColumnElement[int]:
+    # Whole seconds only ('YYYY-MM-DD HH:MM:SS' of the stored text): julianday() rounds to the
+    # millisecond, so 23:59:59.9999 would be the next day; offsets are whole seconds, so the
+    # dropped fraction never changes a local date.
+    whole_seconds = func.substr(value, 1, 19)
+    milliseconds = cast(func.round(func.julianday(whole_seconds) * _integer(_DAY * 1000)), Integer)
+    # julianday() counts from noon: half a day more puts midnight on a whole number.
+    return (milliseconds + offset_ms + _integer(_DAY * 500)) // _integer(_DAY * 1000)
+
+
+def _integer(value: int) -> ColumnElement[int]:
+    return literal_column(str(value), type_=Integer)
 
 
 def attribute_text(table: Table, name: str, ctx: SqlContext) -> ColumnElement[str]:
@@ -177,6 +223,28 @@ def prepare_connection(session: Session) -> None:
     assert raw is not None  # a checked-out connection always has its driver connection
     raw.create_function(_LOCAL_DATE_FUNCTION, 2, _sqlite_local_date, deterministic=True)
     raw.create_function(_NUMBER_FUNCTION, 1, _sqlite_number, deterministic=True)
+
+
+@contextmanager
+def sorts_on_one_thread(session: Session) -> Iterator[None]:
+    """SQLite: sort without helper threads while in this block, then as before.
+
+    The store gives each SQLite connection two helper threads for one large sort
+    (store.database); statements already read side by side on one connection per core gain
+    nothing from them, and each helper thread holds sort buffers of its own.
+    """
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    raw = connection.connection.driver_connection
+    assert raw is not None  # a checked-out connection always has its driver connection
+    (threads,) = raw.execute("PRAGMA threads").fetchone()
+    raw.execute("PRAGMA threads=0")
+    try:
+        yield
+    finally:
+        raw.execute(f"PRAGMA threads={int(threads)}")
 
 
 def _sqlite_local_date(stored: str | None, zone: str) -> str | None:

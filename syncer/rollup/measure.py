@@ -7,9 +7,13 @@ owner, team or region; any metric grouped by an attribute) get one statement eac
 
 Passes are independent reads: with `connections` > 1 they run at once, each on a connection
 of its own from the session's engine (SQLite and psycopg both release the GIL while a
-statement runs), so deals and calls are read side by side on two cores. Such a connection
-sees committed rows only, which is why it is the caller's choice: the worker's cycle
-commits its pulls before the rollup; a caller holding uncommitted rows keeps the default.
+statement runs), so deals and calls are read side by side on two cores. On SQLite, a pass
+that reads its whole table is cut into rowid ranges (`passes.parts`) whose results add up,
+so the cores stay busy until the last part; PostgreSQL splits a statement across cores by
+itself (parallel query). Such a connection sees committed rows only, which is why it is the
+caller's choice: the worker's cycle commits its pulls before the rollup, and holds the store's
+lease, so no other cycle writes while the parts are read; a caller holding uncommitted rows
+keeps the default.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from sqlalchemy.orm import Session
 
 from syncer.rollup import owner_groups, passes
-from syncer.rollup.expressions import SqlContext, prepare_connection
+from syncer.rollup.expressions import SqlContext, prepare_connection, sorts_on_one_thread
 from syncer.rollup.metrics import Measurement, Request, finish, group_statement
 
 # Connections a worker's rollup reads with: one per core, up to one per pass worth running.
@@ -59,13 +63,22 @@ def _run_passes(
     engine = session.get_bind()
     url = engine.engine.url  # the session may be bound to an engine or to one of its connections
     in_memory = url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
-    if connections <= 1 or len(planned) <= 1 or in_memory:  # another connection: another database
-        return [passes.run(session, pass_, ctx) for pass_ in planned]
+    alone = connections <= 1 or in_memory  # another connection to an in-memory store: another database
+    parts = [part for pass_ in planned for part in passes.parts(session, pass_, ctx, split=not alone)]
+    if alone or len(parts) <= 1:
+        results = [passes.run(session, part) for part in parts]
+    else:
 
-    def run_alone(pass_: passes.Pass) -> passes.PassResult:
-        with Session(engine.engine) as own:
-            prepare_connection(own)
-            return passes.run(own, pass_, ctx)
+        def run_alone(part: passes.Part) -> passes.PassResult:
+            with Session(engine.engine) as own, sorts_on_one_thread(own):
+                prepare_connection(own)
+                return passes.run(own, part)
 
-    with ThreadPoolExecutor(max_workers=connections, thread_name_prefix="rollup") as pool:
-        return list(pool.map(run_alone, planned))
+        # The largest parts first (a distinct pass is read whole), so the connections finish together.
+        parts.sort(key=lambda part: -part.size)
+        with ThreadPoolExecutor(max_workers=connections, thread_name_prefix="rollup") as pool:
+            results = list(pool.map(run_alone, parts))
+    by_pass: dict[int, list[passes.PassResult]] = {id(pass_): [] for pass_ in planned}
+    for part, result in zip(parts, results, strict=True):
+        by_pass[id(part.pass_)].append(result)
+    return [passes.combined(by_pass[id(pass_)]) for pass_ in planned]

@@ -58,17 +58,18 @@ from syncer.config.models import (
     RatioMetric,
     SumMetric,
 )
-from syncer.records import DEFAULT_DATE_FIELD, StreamName
+from syncer.rollup import stream_tables
 from syncer.rollup.expressions import (
     SqlContext,
     attribute_number,
     attribute_text,
     day_difference,
     is_instant,
+    non_negative,
 )
 from syncer.rollup.filters import attribute_name, canonical_column, filter_clause
 from syncer.rollup.periods import local_bounds
-from syncer.store.tables import STREAM_TABLES, OwnerRow
+from syncer.store.tables import OwnerRow
 from syncer.values import Period
 
 WHOLE, CENT, FINE = Decimal(1), Decimal("0.01"), Decimal("0.000001")
@@ -108,13 +109,14 @@ class Request:
         return additive_groups and not isinstance(self.query.metric, DistinctCountMetric)
 
 
-def stream_table(stream: StreamName) -> Table:
-    return cast(Table, STREAM_TABLES[stream].__table__)
+def stream_table(stream: str) -> Table:
+    """The stream's table: its own, or a declared stream's view of object_records (`stream_tables`)."""
+    return stream_tables.stream_table(stream)
 
 
 def date_field(metric: Metric) -> str:
     """The column that places the metric's records in a period."""
-    return metric.date or DEFAULT_DATE_FIELD[metric.stream]
+    return metric.date or stream_tables.default_date(metric.stream)
 
 
 def in_period(column: ColumnElement[Any], period: Period, ctx: SqlContext) -> ColumnElement[bool]:
@@ -133,7 +135,8 @@ def in_period(column: ColumnElement[Any], period: Period, ctx: SqlContext) -> Co
 def scope_clause(table: Table, metric: Metric, period: Period, ctx: SqlContext) -> ColumnElement[bool]:
     """Records in scope: not deleted, dated in the period, matching `where`."""
     dated = in_period(table.c[date_field(metric)], period, ctx)
-    return and_(table.c.deleted == false(), dated, filter_clause(table, metric.where, ctx))
+    own = stream_tables.stream_scope(table)  # a declared stream's rows among object_records
+    return and_(table.c.deleted == false(), *own, dated, filter_clause(table, metric.where, ctx))
 
 
 # ---------------------------------------------------------------- terms and aggregates
@@ -151,8 +154,7 @@ def terms(table: Table, metric: Metric, ctx: SqlContext) -> tuple[ColumnElement[
             # A span that ends before it starts (a deal logged after it was won, a migrated close
             # date) is no duration: it is left out of the average, and counted as skipped
             # (rollup.undated), while the record still counts everywhere else.
-            span = day_difference(table.c[metric.to], table.c[metric.from_], ctx)
-            days = case((span >= 0, span), else_=null())
+            days = non_negative(day_difference(table.c[metric.to], table.c[metric.from_], ctx), ctx)
             return days, days
         case DistinctCountMetric():
             column = canonical_column(table, metric.field)

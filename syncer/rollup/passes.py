@@ -17,13 +17,27 @@ one record would belong to both.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, Table, case, false, func, literal, null, or_, select
+from sqlalchemy import (
+    Integer,
+    Select,
+    Table,
+    bindparam,
+    case,
+    false,
+    func,
+    literal,
+    literal_column,
+    null,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement, Null
 
@@ -41,12 +55,19 @@ from syncer.rollup.metrics import (
     to_decimal,
 )
 from syncer.rollup.periods import local_bounds
+from syncer.rollup.stream_tables import stream_scope
 from syncer.values import Period
 
 # SQLite has no statistics on how dates spread (Python's build has no STAT4) and searches
 # the date index for any range, even one that holds most rows, where reading the table in
 # order is 1.5 times faster. Above this estimated share of the rows, a pass reads the table.
 SCAN_SHARE = 0.2
+# SQLite reads such a pass in parts of this many rows, side by side on the rollup's connections
+# (one per core): SQLite runs a statement on one core, and the passes of a rollup differ in
+# cost (deals with six metrics, calls with three), so whole passes leave a core idle. Parts
+# of this size keep the cores evenly busy to the end, at the cost of a statement per part and
+# of its rows (one per period and owner), added up in Python.
+PART_ROWS = 250_000
 OwnerRef = tuple[str, str | None]  # (source, owner_id) as stored; owner_id NULL = unknown owner
 
 
@@ -155,16 +176,64 @@ def plan(requests: Sequence[Request]) -> tuple[list[Pass], list[Place]]:
     return passes, places
 
 
-def run(session: Session, pass_: Pass, ctx: SqlContext) -> PassResult:
+@dataclass(frozen=True, slots=True)
+class Part:
+    """A pass over some of its table's rows: all of them, or one SQLite rowid range."""
+
+    pass_: Pass
+    query: Select[Any]  # the pass's statement, built once and shared by its parts
+    rowids: tuple[int, int] | None = None  # inclusive; None: every row
+    size: int = 0  # rows in the range, or in the table: the larger parts are started first
+
+
+def parts(session: Session, pass_: Pass, ctx: SqlContext, *, split: bool) -> list[Part]:
+    """The pass as one statement, or (`split`, SQLite, a pass that reads the table in order)
+    as one statement over rowid ranges of PART_ROWS rows, to be read on several connections
+    and added up. A distinct pass stays whole: distinct counts of parts do not add up.
+    """
+    scan = _prefers_scan(session, pass_, ctx)
+    if not ctx.is_sqlite:
+        return [Part(pass_, statement(pass_, ctx, scan=scan))]
+    rowid = _rowid(pass_.table)
+    low = session.scalar(select(func.min(rowid)).select_from(pass_.table))  # one min() or max():
+    high = session.scalar(select(func.max(rowid)).select_from(pass_.table))  # a b-tree end each
+    size = 0 if low is None or high is None else high - low + 1
+    # Reads its table from end to end: a declared stream's share of object_records is searched
+    # by its index instead (stream_tables), so it is read whole.
+    in_order = scan or not (_indexed(pass_) or stream_scope(pass_.table))
+    if low is None or not (split and in_order and not pass_.distinct and size > PART_ROWS):
+        return [Part(pass_, statement(pass_, ctx, scan=scan), size=size)]
+    query = statement(pass_, ctx, scan=scan, ranged=True)
+    count = -(-size // PART_ROWS)
+    bounds = [low + size * n // count for n in range(count + 1)]
+    return [Part(pass_, query, (start, end - 1), end - start) for start, end in itertools.pairwise(bounds)]
+
+
+def run(session: Session, part: Part) -> PassResult:
     rows: dict[tuple[int, str | None, str | None], list[Partial]] = {}
-    for row in session.execute(statement(pass_, ctx, scan=_prefers_scan(session, pass_, ctx))):
+    bounds = {} if part.rowids is None else {"rowid_low": part.rowids[0], "rowid_high": part.rowids[1]}
+    for row in session.execute(part.query, bounds):
         values = iter(row[3:])
-        partials = [Partial(*(to_decimal(next(values)) for _ in range(3))) for _metric in pass_.metrics]
+        partials = [Partial(*(to_decimal(next(values)) for _ in range(3))) for _metric in part.pass_.metrics]
         rows[(row.slot, row.source, row.owner_id)] = partials
     return PassResult(rows)
 
 
-def statement(pass_: Pass, ctx: SqlContext, *, scan: bool = False) -> Select[Any]:
+def combined(results: Sequence[PassResult]) -> PassResult:
+    """The results of a pass's parts added up: one row per (slot, source, owner)."""
+    if len(results) == 1:
+        return results[0]
+    rows: dict[tuple[int, str | None, str | None], list[Partial]] = {}
+    for result in results:
+        for key, partials in result.rows.items():
+            if key not in rows:
+                rows[key] = [Partial() for _ in partials]
+            for total, partial in zip(rows[key], partials, strict=True):
+                total.add(partial)
+    return PassResult(rows)
+
+
+def statement(pass_: Pass, ctx: SqlContext, *, scan: bool = False, ranged: bool = False) -> Select[Any]:
     """slot, source, owner_id, then (num, den, hits) per metric; per (slot, source, owner) or per slot.
 
     Two layers, as in `metrics.group_statement`: the inner select gives each record's slot and
@@ -192,12 +261,17 @@ def statement(pass_: Pass, ctx: SqlContext, *, scan: bool = False) -> Select[Any
         wanted.append(in_scope if n in pass_.hits else counted(table, metric, ctx))
     where = [
         table.c.deleted == false(),
+        *stream_scope(table),  # a declared stream's own rows of object_records (stream_tables)
         in_period(sqlite_unindexed(column) if scan else column, pass_.covering, ctx),
     ]
+    if ranged:  # SQLite reads just that range of the table's b-tree (`parts`)
+        where.append(_rowid(table).between(bindparam("rowid_low"), bindparam("rowid_high")))
     if all(clause is not None for clause in wanted):  # skip records no metric reads
         where.append(or_(*_distinct([clause for clause in wanted if clause is not None])))
     query = select(*inner.columns).where(*where)
     rows = (query.limit(-1) if ctx.is_sqlite else query).subquery()
+    if ctx.is_sqlite and pass_.distinct and len(metrics) == 1 and not pass_.hits:
+        return _distinct_values_counted(rows, parts[0][0], several_periods=len(pass_.periods) > 1)
     measured: list[ColumnElement[Any]] = []
     for n, (metric, (num_name, den_name, hits_name)) in enumerate(zip(metrics, parts, strict=True)):
         num_sum, den_sum = aggregates(rows.c[num_name], rows.c[den_name] if den_name else null(), metric)
@@ -207,6 +281,21 @@ def statement(pass_: Pass, ctx: SqlContext, *, scan: bool = False) -> Select[Any
     nobody = [literal(None).label("source"), literal(None).label("owner_id")] if pass_.distinct else []
     grouped = select(rows.c.slot, *owner, *nobody, *measured).group_by(rows.c.slot, *owner)
     return grouped.where(rows.c.slot.is_not(None)) if len(pass_.periods) > 1 else grouped
+
+
+def _distinct_values_counted(rows: Any, value: str, *, several_periods: bool) -> Select[Any]:
+    """One distinct count per slot as the groups of (slot, value), counted: SQLite's
+    count(DISTINCT) keeps a b-tree of the values seen per group, which is slower (about a
+    quarter, on the benchmark's 2,000,000 deals) than the one sort behind GROUP BY."""
+    pairs = select(rows.c.slot, rows.c[value].label("value")).group_by(rows.c.slot, rows.c[value])
+    found = (pairs.where(rows.c.slot.is_not(None)) if several_periods else pairs).subquery()
+    nothing = [literal(None).label(name) for name in ("source", "owner_id")]
+    counted = [
+        func.count(found.c.value).label("num0"),
+        literal(None).label("den0"),
+        literal(None).label("hits0"),
+    ]
+    return select(found.c.slot, *nothing, *counted).group_by(found.c.slot)
 
 
 class _InnerColumns:
@@ -238,6 +327,16 @@ def _distinct(clauses: list[ColumnElement[bool]]) -> list[ColumnElement[bool]]:
     return kept
 
 
+def _indexed(pass_: Pass) -> bool:
+    """An index starts with the pass's date column."""
+    column = pass_.table.c[pass_.column]
+    return any(index.columns.values()[0] is column for index in pass_.table.indexes)
+
+
+def _rowid(table: Table) -> ColumnElement[int]:
+    return literal_column(f"{table.name}.rowid", type_=Integer)
+
+
 def _prefers_scan(session: Session, pass_: Pass, ctx: SqlContext) -> bool:
     """SQLite: does the pass hold so large a share of the rows that reading the table is faster?
 
@@ -245,8 +344,7 @@ def _prefers_scan(session: Session, pass_: Pass, ctx: SqlContext) -> bool:
     were spread evenly in time; PostgreSQL keeps statistics and decides for itself.
     """
     column = pass_.table.c[pass_.column]
-    indexed = any(index.columns.values()[0] is column for index in pass_.table.indexes)
-    if not ctx.is_sqlite or not indexed:
+    if not ctx.is_sqlite or not _indexed(pass_):
         return False
     first, last = session.scalar(select(func.min(column))), session.scalar(select(func.max(column)))
     if first is None or last is None:

@@ -22,6 +22,21 @@ The rules (README "Targets" has a worked example):
   before the period starts); the other kinds are not cumulative, so their projection is the
   current value.
 
+Committed, aspirational and stretch (README "Committed, aspirational and stretch key results"):
+- type: a key result's `type`, else its objective's, else committed.
+- A stretch scores the way Microsoft Dynamics 365 goals do: 0.7 at the target, 1.0 at the
+  stretch, linear between (0.7 + 0.3 × (value − target) / (stretch − target), capped at 1.0)
+  and below (0.7 × progress: the start scores 0.0). Without a stretch, score = progress.
+- A committed key result's status holds progress against 1.0, as above; an aspirational one's
+  holds its score against the 0.7 success line: done at a score ≥ 0.7, on_track at ≥ 0.7 ×
+  expected, at_risk at ≥ 0.7 × 0.7 × expected, else off_track (off_track the wrong way). With a
+  stretch both say `done` at the target; without one, an aspirational key result is done at 70 %
+  of the way to its target.
+- A group's stretch follows its target's rule: an even split splits the total's stretch, a
+  relative stretch applies to the group's own baseline, an absolute one is the total's only, and
+  a rep in `owner_targets: {email: number}` gets their number × the total's stretch / target.
+  A stretch not beyond the target the way the key result moves is ignored (validate refuses it).
+
 Group goals (what a rep, team or region is measured against), first rule that applies:
 1. `owner_targets: {email: number}` (per owner): each listed owner gets their number (e-mails
    case-insensitive); an active owner not listed gets no target (value only).
@@ -50,19 +65,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from syncer.config.models import RELATIVE_TARGET, KeyResult, Settings
+from syncer.config.grading import OkrType
+from syncer.config.models import RELATIVE_TARGET, KeyResult, Objective, Settings
+from syncer.rollup import objective_tree
 from syncer.values import Direction, KeyResultValue, ObjectiveScore, Status
 
 ADDITIVE_KINDS = frozenset({"count", "sum", "distinct_count"})  # period totals: add up, restart at 0
 CUMULATIVE_KINDS = frozenset({"count", "sum"})  # their end-of-period value grows with time
 MEASURE_LIMIT = Decimal(10) ** 20  # key-result values are Numeric(28, 8): 20 digits before the point
 AT_RISK_SHARE = 0.7  # at_risk down to 70 % of where a steady pace would be
+SUCCESS_LINE = 0.7  # an aspirational key result's success; the score of a stretched target
 
 
 @dataclass(frozen=True, slots=True)
 class Goal:
     baseline: Decimal | None
     target: Decimal | None
+    stretch: Decimal | None = None  # scored 1.0 where the target scores 0.7
 
 
 def quantize(value: Decimal | None, quantum: Decimal) -> Decimal | None:
@@ -99,10 +118,36 @@ def _target(kr: KeyResult, baseline: Decimal | None, absolute: Decimal | None) -
 
 
 def total_goal(kr: KeyResult, previous_total: Decimal | None) -> Goal:
-    """The total's baseline (a number, last period's total, or none) and target."""
+    """The total's baseline (a number, last period's total, or none), target and stretch."""
     baseline = previous_total if isinstance(kr.baseline, str) else _decimal(kr.baseline)
-    absolute = None if isinstance(kr.target, str) else _decimal(kr.target)
-    return Goal(baseline, _target(kr, baseline, absolute))
+    absolute = _decimal(kr.target) if isinstance(kr.target, int | float) else None  # CRM targets: crm_targets
+    return Goal(baseline, _target(kr, baseline, absolute), _stretch(kr.stretch, baseline))
+
+
+def _stretch(spec: float | str | None, baseline: Decimal | None) -> Decimal | None:
+    return relative_target(spec, baseline) if isinstance(spec, str) else _decimal(spec)
+
+
+def okr_type(objective: Objective, kr: KeyResult) -> OkrType:
+    """The key result's `type`, else its objective's (committed by default)."""
+    return kr.type or objective.type
+
+
+def stretched(
+    kr: KeyResult, total: Goal, group: tuple[str, str], goal: Goal, *, previous: Decimal | None, owners: int
+) -> Goal:
+    """`goal` (the group's, from `group_goal`) with its stretch, by the rule that gave it its
+    target (module docstring): the stretch stands in for the target in `group_goal`."""
+    if kr.stretch is None or goal.target is None:
+        return goal
+    if group[0] == "owner" and isinstance(kr.owner_targets, dict):
+        scale = total.stretch / total.target if total.stretch is not None and total.target else None
+        return Goal(goal.baseline, goal.target, goal.target * scale if scale is not None else None)
+    stand_in = kr.model_copy(update={"target": kr.stretch})
+    as_target = group_goal(
+        stand_in, Goal(total.baseline, total.stretch), group, previous=previous, owners=owners
+    )
+    return Goal(goal.baseline, goal.target, as_target.target)
 
 
 def group_goal(
@@ -144,6 +189,8 @@ def direction(kr: KeyResult, total: Goal) -> Direction:
     """
     if kr.direction is not None:
         return kr.direction
+    if total.target is not None and total.stretch is not None and total.stretch != total.target:
+        return "decrease" if total.stretch < total.target else "increase"  # the stretch is beyond it
     if total.target is not None:
         return "decrease" if total.target < (total.baseline or 0) else "increase"
     return "decrease" if isinstance(kr.target, str) and kr.target.strip().startswith("-") else "increase"
@@ -166,13 +213,46 @@ class Grade:
 
 
 def grade(
-    value: Decimal | None, *, start: Decimal, target: Decimal | None, direction_: Direction, expected: float
+    value: Decimal | None,
+    *,
+    start: Decimal,
+    target: Decimal | None,
+    direction_: Direction,
+    expected: float,
+    stretch: Decimal | None = None,
+    type_: OkrType = "committed",
 ) -> Grade:
     """The value's grade against its goal (rules in the module docstring)."""
     signed = _signed_progress(value, start, target, direction_)
-    if signed is None:
+    if signed is None or value is None or target is None:
         return Grade(None, None, None)
-    return Grade(max(0.0, signed), score(signed), status(signed, expected))
+    if stretch is not None and (stretch > target if direction_ == "increase" else stretch < target):
+        score_ = stretch_score(signed, float((value - target) / (stretch - target)))
+    else:
+        score_ = min(1.0, max(0.0, signed))
+    if type_ == "aspirational":
+        return Grade(max(0.0, signed), score_, aspirational_status(signed, score_, expected))
+    return Grade(max(0.0, signed), score_, status(signed, expected))
+
+
+def stretch_score(signed_progress: float, beyond: float) -> float:
+    """0.7 × progress up to the target, then 0.7 + 0.3 × the share of the way from the target to
+    the stretch (`beyond`), capped at 1.0."""
+    if signed_progress < 1:
+        return SUCCESS_LINE * max(0.0, signed_progress)
+    return min(1.0, SUCCESS_LINE + (1 - SUCCESS_LINE) * max(0.0, beyond))
+
+
+def aspirational_status(signed_progress: float, score_: float, expected: float) -> Status:
+    """The score against the 0.7 success line and 0.7 × expected (module docstring)."""
+    if signed_progress < 0:
+        return "off_track"
+    if score_ >= SUCCESS_LINE:
+        return "done"
+    pace = SUCCESS_LINE * expected
+    if score_ >= pace:
+        return "on_track"
+    return "at_risk" if score_ >= AT_RISK_SHARE * pace else "off_track"
 
 
 def _signed_progress(
@@ -216,20 +296,20 @@ def projected(kind: str, value: Decimal | None, expected: float) -> Decimal | No
 
 
 def objective_scores(values: Sequence[KeyResultValue], settings: Settings) -> list[ObjectiveScore]:
-    """Each objective's weighted mean of its key results' total scores, in YAML order.
+    """Each objective's weighted mean of its key results' total scores, in YAML order; a parent
+    with `from_children` counts its children's scores too (`objective_tree`, README "Objective tree").
 
     Key results without a score (no target yet, no value) are left out of the mean; an
     objective none of whose key results has a score has none.
     """
     totals = {(v.objective, v.key_result): v.score for v in values if v.is_total}
-    scores = []
-    for objective in settings.objectives:
-        graded = [
+    own = {
+        objective.key: [
             (kr.weight, grade)
             for kr in objective.key_results
             if (grade := totals.get((objective.key, kr.key))) is not None
         ]
-        weight = sum(w for w, _ in graded)
-        mean = sum(w * g for w, g in graded) / weight if graded else None
-        scores.append(ObjectiveScore(objective.key, mean))
-    return scores
+        for objective in settings.objectives
+    }
+    scores = objective_tree.tree_scores(settings.objectives, own)
+    return [ObjectiveScore(objective.key, scores[objective.key]) for objective in settings.objectives]

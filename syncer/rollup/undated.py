@@ -25,9 +25,11 @@ from sqlalchemy import and_, case, false, func, literal, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from syncer.config.models import AvgDaysMetric, Metric, Settings
+from syncer.config.models import AvgDaysMetric, ManualMetric, Metric, Settings
+from syncer.config.object_streams import pulls
 from syncer.rollup.expressions import SqlContext, day_difference, prepare_connection
 from syncer.rollup.metrics import counted, date_field, stream_table
+from syncer.rollup.stream_tables import stream_scope
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,13 +64,15 @@ def count_undated(session: Session, settings: Settings) -> list[Undated]:
     for objective in settings.objectives:
         for kr in objective.key_results:
             metric = kr.metric
-            sources = tuple(name for name, s in settings.sources.items() if metric.stream in s.streams)
+            if isinstance(metric, ManualMetric):  # its value is a check-in: no record, no date field
+                continue
+            sources = tuple(name for name, s in settings.sources.items() if pulls(s, metric.stream))
             groups[(metric.stream, date_field(metric))].append(
                 _Wanted(objective.key, kr.key, metric, sources)
             )
     found: dict[tuple[str, str], Undated] = {}
     for (stream, field), wanted in groups.items():
-        table = stream_table(stream)  # type: ignore[arg-type]
+        table = stream_table(stream)
         counts: list[ColumnElement[int]] = []
         for item in wanted:
             scope: list[ColumnElement[bool]] = [table.c.source.in_(item.sources)]
@@ -77,14 +81,17 @@ def count_undated(session: Session, settings: Settings) -> list[Undated]:
                 scope.append(extra)
             counts.append(func.count(case((and_(*scope), literal(1)))))
         row = session.execute(
-            select(*counts).where(table.c.deleted == false(), table.c[field].is_(None))
+            select(*counts).where(table.c.deleted == false(), *stream_scope(table), table.c[field].is_(None))
         ).one()
         for item, records in zip(wanted, row, strict=True):
             found[(item.objective, item.key_result)] = Undated(
                 item.objective, item.key_result, field, int(records)
             )
     return [
-        found[(objective.key, kr.key)] for objective in settings.objectives for kr in objective.key_results
+        found[(objective.key, kr.key)]
+        for objective in settings.objectives
+        for kr in objective.key_results
+        if not isinstance(kr.metric, ManualMetric)
     ]
 
 
@@ -102,9 +109,9 @@ def count_backwards(session: Session, settings: Settings) -> list[Undated]:
             if not isinstance(metric, AvgDaysMetric):
                 continue
             table = stream_table(metric.stream)
-            sources = tuple(name for name, s in settings.sources.items() if metric.stream in s.streams)
+            sources = tuple(name for name, s in settings.sources.items() if pulls(s, metric.stream))
             span = day_difference(table.c[metric.to], table.c[metric.from_], ctx)
-            scope = [table.c.deleted == false(), table.c.source.in_(sources), span < 0]
+            scope = [table.c.deleted == false(), *stream_scope(table), table.c.source.in_(sources), span < 0]
             extra = counted(table, metric, ctx)
             records = session.execute(
                 select(func.count()).where(*scope, *([extra] if extra is not None else []))

@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from types import FrameType
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -34,7 +34,7 @@ from syncer.serve.alerts import send_alerts
 from syncer.serve.telemetry import Health, Telemetry
 from syncer.serve.web import ListenError, Pages, address, open_web_server
 from syncer.store import runs
-from syncer.store.database import open_store
+from syncer.store.database import Store, open_store
 from syncer.store.snapshots import latest_values
 from syncer.views.status_html import render_status_page
 
@@ -44,7 +44,11 @@ JITTER_SHARE = 0.1  # spread each run over a tenth of its period, so many worker
 JITTER_MAX = timedelta(seconds=30)
 POLL_SECONDS = 1.0  # how often the main thread looks at its stop/reload flags
 
-ConnectorFactory = Callable[[Settings], Callable[[str], Connector]]
+
+class ConnectorFactory(Protocol):
+    """Opens a settings' connectors by source name; `store` keeps their CRM metadata between runs."""
+
+    def __call__(self, settings: Settings, *, store: Store | None = None) -> Callable[[str], Connector]: ...
 
 
 def build_trigger(schedule: Schedule, *, zone: ZoneInfo, now: datetime) -> tuple[BaseTrigger, timedelta]:
@@ -101,7 +105,7 @@ class Worker:
             report = run_cycle(
                 settings,
                 self.store,
-                self._connectors(settings),
+                self._connectors(settings, store=self.store),
                 clock=self._clock,
                 options=CycleOptions(sources=[name]),
             )

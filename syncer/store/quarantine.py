@@ -76,6 +76,8 @@ def keep(session: Session, rejections: Iterable[Rejection], *, now: datetime) ->
 def release(session: Session, source: str, stream: str, records: Sequence[Record]) -> int:
     """Drop the quarantine rows that admitted records supersede (as new or newer); how many."""
     table: Table = RejectedRecordRow.__table__  # type: ignore[assignment]
+    if not records or not _holds_any(session, table, source, stream):
+        return 0  # the common case: nothing of this stream is quarantined, one query says so
     admitted = {record.id: record.modified_at for record in records}
     released = 0
     ids = list(admitted)
@@ -95,6 +97,13 @@ def release(session: Session, source: str, stream: str, records: Sequence[Record
                 )
                 released += 1
     return released
+
+
+def _holds_any(session: Session, table: Table, source: str, stream: str) -> bool:
+    found = session.execute(
+        select(table.c.record_id).where(table.c.source == source, table.c.stream == stream).limit(1)
+    ).first()
+    return found is not None
 
 
 def top(session: Session, *, limit: int = 20) -> list[Quarantined]:

@@ -251,4 +251,137 @@ class SourceZoneRow(Base):
     recorded_at: Mapped[datetime]
 
 
+class CrmMetadataRow(Base):
+    """CRM metadata a connector keeps between runs, e.g. a Salesforce describe (migration 0005).
+
+    `as_of` is the CRM's own time at which `body` was last known current; the connector asks the
+    CRM whether anything changed since then (`store.metadata_cache`).
+    """
+
+    __tablename__ = "crm_metadata"
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    body: Mapped[str] = mapped_column(Text)
+    as_of: Mapped[datetime]
+    saved_at: Mapped[datetime]
+
+
+class DeleteSweepRow(Base):
+    """When the deleted records of a stream were last listed in full (migration 0004).
+
+    HubSpot lists deleted (archived) records apart from the others; that sweep runs every
+    `deletes_every` (README), from the previous sweep's end (see `store.sweeps`).
+    """
+
+    __tablename__ = "delete_sweeps"
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    stream: Mapped[str] = mapped_column(String(16), primary_key=True)
+    swept_at: Mapped[datetime]  # every record deleted before this instant is stored as deleted
+
+
+class CheckinRow(Base):
+    """One check-in: a value (a manual key result's) or a note, by someone, at a time (migration 0006).
+
+    Audited: rows are only ever inserted (`store.checkins`); the latest by time is the value.
+    """
+
+    __tablename__ = "checkins"
+    __table_args__ = (Index("ix_checkins_kr_time", "objective", "key_result", "checked_in_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    objective: Mapped[str] = mapped_column(String(64))
+    key_result: Mapped[str] = mapped_column(String(64))
+    group_key: Mapped[str] = mapped_column(String(254))  # '' for the total, else the rep's e-mail
+    period_start: Mapped[date]  # the key result's period when the check-in was made
+    period_end: Mapped[date]
+    value: Mapped[Decimal | None] = mapped_column(MEASURE)  # None: a note only
+    note: Mapped[str | None] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(Text)
+    checked_in_at: Mapped[datetime]
+
+
+class ClosedPeriodRow(Base):
+    """One objective's ended period, closing or frozen (migration 0007, README "Closing a period").
+
+    `frozen_at` is None while the period is still recomputed (closing, or reopened on purpose);
+    `through` holds, per "source.stream", the pull cursor the frozen values were computed up to:
+    a record of the period changed at or after it is late data (`late_records`, `syncer.closing`).
+    """
+
+    __tablename__ = "closed_periods"
+    objective: Mapped[str] = mapped_column(String(64), primary_key=True)
+    period_start: Mapped[date] = mapped_column(primary_key=True)
+    period_end: Mapped[date] = mapped_column(primary_key=True)
+    closes_at: Mapped[datetime]  # the period's end + close_after: frozen at the first cycle after
+    frozen_at: Mapped[datetime | None]
+    through: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    late_records: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime]
+
+
+class ClosedValueRow(Base):
+    """A key result's value (total or one group) of a closed period: provisional while the period
+    is closing, final once `closed_periods.frozen_at` is set (migration 0010)."""
+
+    __tablename__ = "closed_values"
+    objective: Mapped[str] = mapped_column(String(64), primary_key=True)
+    period_start: Mapped[date] = mapped_column(primary_key=True)
+    period_end: Mapped[date] = mapped_column(primary_key=True)
+    key_result: Mapped[str] = mapped_column(String(64), primary_key=True)
+    group_kind: Mapped[str] = mapped_column(String(64), primary_key=True)
+    group_key: Mapped[str] = mapped_column(String(254), primary_key=True)
+    value: Mapped[Decimal | None] = mapped_column(MEASURE)
+    baseline: Mapped[Decimal | None] = mapped_column(MEASURE)
+    target: Mapped[Decimal | None] = mapped_column(MEASURE)
+    direction: Mapped[str] = mapped_column(String(16))
+    progress: Mapped[float | None]
+    score: Mapped[float | None]
+    status: Mapped[str | None] = mapped_column(String(16))
+    currency: Mapped[str | None] = mapped_column(String(8))
+
+
+class CrmTargetRow(Base):
+    """One rep's target of a key result whose targets the CRM holds, as last read (migration 0008).
+
+    `owner_id` is the CRM user (source, owner_id) the quota or goal belongs to; the rows of a key
+    result and source are replaced whole every cycle (`store.crm_targets`), for the period read.
+    """
+
+    __tablename__ = "crm_targets"
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    objective: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key_result: Mapped[str] = mapped_column(String(64), primary_key=True)
+    owner_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    period_start: Mapped[date]
+    period_end: Mapped[date]
+    amount: Mapped[Decimal] = mapped_column(MEASURE)
+    read_at: Mapped[datetime]
+
+
+class ObjectRecordRow(Base):
+    """A record of a declared stream, on any CRM object (migration 0009, README "Any object as a stream").
+
+    Its dates are in `date_1`..`date_3`, by their order in the stream's `dates:`
+    (`syncer.config.object_streams`); the rollup reads them under their names
+    (`syncer.rollup.stream_tables`).
+    """
+
+    __tablename__ = "object_records"
+    __table_args__ = (
+        Index("ix_object_records_owner", "source", "stream", "owner_id"),
+        Index("ix_object_records_stream_date_1", "stream", "date_1"),
+        Index("ix_object_records_stream_date_2", "stream", "date_2"),
+        Index("ix_object_records_stream_date_3", "stream", "date_3"),
+    )
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    stream: Mapped[str] = mapped_column(String(16), primary_key=True)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    owner_id: Mapped[str | None] = mapped_column(String(64))
+    date_1: Mapped[datetime | None]
+    date_2: Mapped[datetime | None]
+    date_3: Mapped[datetime | None]
+    modified_at: Mapped[datetime]
+    deleted: Mapped[bool] = mapped_column(default=False)
+    attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
 STREAM_TABLES = {"deals": DealRow, "calls": CallRow, "renewals": RenewalRow}

@@ -7,6 +7,7 @@ and okrsync's own colours are `Text` styles, never markup.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+from datetime import UTC
 from decimal import Decimal
 from typing import Any
 
@@ -16,7 +17,14 @@ from syncer import currencies
 from syncer.cycle import CycleResult
 from syncer.errors import ConfigError
 from syncer.values import KeyResultValue
-from syncer.views import quarantined_records, stale_key_results
+from syncer.views import (
+    checkins,
+    closed_periods,
+    grading,
+    objective_tree,
+    quarantined_records,
+    stale_key_results,
+)
 from syncer.views.status_data import Status
 from syncer.views.tables import Cell, Column, fitted_table
 from syncer.views.terminal import joined, plain
@@ -124,6 +132,7 @@ def print_cycle(console: Console, report: CycleResult) -> None:
             console.print(joined(["  ", (error, "red")]), highlight=False)
     if not report.pushes and report.values:
         console.print("nothing to write: every field already holds its value", highlight=False)
+    closed_periods.print_cycle_lines(console, report.closed)
     for error in report.errors:
         console.print(plain(f"error: {error}", "red"), highlight=False)
     console.print(
@@ -133,17 +142,38 @@ def print_cycle(console: Console, report: CycleResult) -> None:
 
 def print_status(console: Console, status: Status) -> None:
     """What `okrsync status` prints: scores, key results, per rep, last runs, failed writes."""
-    for objective in status.objectives:
+    for objective in status.objectives:  # in tree order, children indented (README "Objective tree")
         score = "—" if objective.score is None else f"{objective.score:.2f}"
-        console.print(joined([(objective.title, "bold"), f"  score {score}"]), highlight=False)
+        how = objective_tree.how_scored(objective)
+        heading = [objective_tree.console_prefix(objective), (objective.title, "bold"), f"  score {score}"]
+        console.print(joined([*heading, (f"  ({how})" if how else "", "dim")]), highlight=False)
     totals = [kr.total for o in status.objectives for kr in o.key_results]
     groups = [g for o in status.objectives for kr in o.key_results for g in kr.groups]
     stale = {s.key for s in status.stale}
     console.print(key_result_table(totals, title="Key results", groups=False, stale=stale))
     if groups:
         console.print(key_result_table(groups, title="Per rep", groups=True, stale=stale))
+    awaiting = [w.key for o in status.objectives for w in o.awaiting]
+    if awaiting:
+        line = f"no value yet this period (a check-in counts from the next cycle): {', '.join(awaiting)}"
+        console.print(plain(line, "magenta"), highlight=False)
+    checked = [
+        c
+        for o in status.objectives
+        for listed in (*(kr.checkins for kr in o.key_results), *(w.checkins for w in o.awaiting))
+        for c in listed
+    ]
+    if checked:
+        console.print(checkins.console_table(checked, zone=status.zone or UTC))
+    graded = grading.console_table(
+        [kr.grading for o in status.objectives for kr in o.key_results if kr.grading]
+    )
+    if graded is not None:
+        console.print(graded)
     if status.stale:
         console.print(stale_key_results.console_table(status.stale))
+    if status.closed_periods:
+        console.print(closed_periods.console_table(status.closed_periods, zone=status.zone or UTC))
     console.print(_runs_table(status))
     if status.quarantine is not None:
         for shown in quarantined_records.console_tables(status.quarantine):

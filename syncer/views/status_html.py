@@ -8,7 +8,7 @@ escaped.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
 from html import escape
 
@@ -18,8 +18,17 @@ from syncer.config.models import Settings
 from syncer.store.ledger import FailedWrite
 from syncer.store.runs import RunInfo
 from syncer.values import KeyResultValue
-from syncer.views import charts, quarantined_records, stale_key_results, units
-from syncer.views.status_data import KeyResultStatus, ObjectiveStatus, Status, collect_status
+from syncer.views import (
+    charts,
+    checkins,
+    closed_periods,
+    grading,
+    objective_tree,
+    quarantined_records,
+    stale_key_results,
+    units,
+)
+from syncer.views.status_data import AwaitingCheckin, KeyResultStatus, ObjectiveStatus, Status, collect_status
 
 
 def render_status_page(session: Session, settings: Settings, *, now: datetime) -> str:
@@ -29,11 +38,18 @@ def render_status_page(session: Session, settings: Settings, *, now: datetime) -
 
 def render_document(status: Status, *, title: str) -> str:
     """A complete HTML document of `status`; the status page and the report share it."""
+    zone = status.zone or UTC
     sections = [
         f"<h1>{escape(title)}</h1>",
         f'<p class="generated">as of {escape(_instant(status.generated_at))}</p>',
         stale_key_results.html_section(status.stale),
-        *(_objective(o, today=status.today or status.generated_at.date()) for o in status.objectives),
+        objective_tree.html_outline(status.objectives),
+        *(
+            _objective(o, today=status.today or status.generated_at.date(), zone=zone, tree=status.objectives)
+            for o in status.objectives
+            if o.parent is None  # children are nested in their parent's section
+        ),
+        closed_periods.html_section(status.closed_periods, zone=zone),
         _runs_section(status.runs),
         _usage_section(status.runs),
         _failed_section(status.failed_writes),
@@ -49,12 +65,18 @@ def render_document(status: Status, *, title: str) -> str:
     )
 
 
-def _objective(objective: ObjectiveStatus, *, today: date) -> str:
+def _objective(
+    objective: ObjectiveStatus, *, today: date, zone: tzinfo, tree: Sequence[ObjectiveStatus] = ()
+) -> str:
     score = "—" if objective.score is None else f"{objective.score:.2f}"
-    items = "".join(_key_result(objective.key, kr, today=today) for kr in objective.key_results)
+    items = "".join(_key_result(objective.key, kr, today=today, zone=zone) for kr in objective.key_results)
+    items += "".join(_awaiting(waiting, zone=zone) for waiting in objective.awaiting)
+    children = [o for key in objective.children for o in tree if o.key == key]  # README "Objective tree"
+    items += "".join(_objective(child, today=today, zone=zone, tree=tree) for child in children)
     return (
         f'<section class="objective" id="{escape(objective.key)}">'
-        f'<h2>{escape(objective.title)} <span class="score">score {score}</span></h2>{items}</section>'
+        f'<h2>{escape(objective.title)} <span class="score">score {score}</span>'
+        f"{objective_tree.html_heading_note(objective)}</h2>{items}</section>"
     )
 
 
@@ -78,7 +100,23 @@ def progress_chart(kr: KeyResultStatus, *, today: date) -> charts.ProgressChart:
     )
 
 
-def _key_result(objective: str, kr: KeyResultStatus, *, today: date) -> str:
+def _awaiting(waiting: AwaitingCheckin, *, zone: tzinfo) -> str:
+    """A manual key result without a value this period: no number and no chart, how to give one."""
+    return (
+        f'<article class="key-result status-none" id="{escape(waiting.key)}">'
+        f'<h3>{escape(waiting.title)}</h3><p class="numbers"><b>—</b> {_waiting_for(waiting)} '
+        f'{_badge(None)} <span class="muted">(okrsync checkin -c FILE {escape(waiting.key)} --value N)</span></p>'
+        f"{checkins.html_table(waiting.checkins, units.PLAIN, zone=zone)}</article>"
+    )
+
+
+def _waiting_for(waiting: AwaitingCheckin) -> str:
+    if any(c.value is not None for c in waiting.checkins):
+        return "checked in: scored and written by the next cycle"
+    return "no check-in yet this period"
+
+
+def _key_result(objective: str, kr: KeyResultStatus, *, today: date, zone: tzinfo) -> str:
     total = kr.total
     return (
         f'<article class="key-result status-{escape(total.status or "none")}" id="{escape(total.key)}">'
@@ -86,8 +124,10 @@ def _key_result(objective: str, kr: KeyResultStatus, *, today: date) -> str:
         f'<p class="numbers"><b>{_number(total.value, kr.unit)}</b> of {_number(total.target, kr.unit)} '
         f"{charts.progress_bar(total.progress, total.status)} {_pct(total)} {_badge(total.status)}"
         f' <span class="muted">{escape(total.period.start.isoformat())} – '
-        f"{escape(total.period.end.isoformat())}</span></p>{stale_key_results.html_note(kr.stale)}"
-        f"{charts.progress_figure(progress_chart(kr, today=today))}{_groups_table(kr.groups, kr.unit)}</article>"
+        f"{escape(total.period.end.isoformat())}</span></p>{grading.html_note(kr.grading)}"
+        f"{stale_key_results.html_note(kr.stale)}"
+        f"{charts.progress_figure(progress_chart(kr, today=today))}{_groups_table(kr.groups, kr.unit)}"
+        f"{checkins.html_table(kr.checkins, kr.unit, zone=zone)}</article>"
     )
 
 
@@ -184,6 +224,9 @@ main{max-width:960px;margin:0 auto;padding:24px}
 h1{margin:0 0 4px}h2{margin:28px 0 8px;font-size:20px}h3{margin:0 0 6px;font-size:16px}
 .objective,section{background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:16px;margin:16px 0}
 .key-result{border-top:1px solid #eaeef2;padding:12px 0}
+.objective .objective{margin:12px 0 0 12px;border-left:3px solid #d0d7de}.objective .objective h2{font-size:17px}
+nav.objective-tree{background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:0 16px 12px;margin:16px 0}
+nav.objective-tree ul{margin:4px 0;padding-left:20px}nav.objective-tree li{margin:2px 0}
 .score{font-size:14px;font-weight:normal;color:#57606a;margin-left:8px}
 .badge{color:#fff;border-radius:10px;padding:1px 8px;font-size:12px;white-space:nowrap}
 .muted,.generated{color:#57606a}.numbers svg{vertical-align:middle}
@@ -193,7 +236,8 @@ table{border-collapse:collapse;width:100%;margin-top:8px}
 th,td{border-bottom:1px solid #eaeef2;padding:4px 8px;text-align:left;vertical-align:top}
 td{overflow-wrap:anywhere}td.progress{white-space:nowrap}
 td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap;overflow-wrap:normal}
-td.error{color:#cf222e}
+td.error{color:#cf222e}table.checkins caption{text-align:left;color:#57606a;font-size:13px}
+tr.superseded td.num{text-decoration:line-through;color:#57606a}tr.note td.num{color:#57606a}
 tr.run-failed td,tr.run-interrupted td,tr.run-abandoned td{background:#fff8f8}p.stale{color:#57606a}
 @media (max-width:640px){main{padding:8px}.objective,section{padding:10px;margin:10px 0}
 th,td{padding:4px}h1{font-size:24px}td.progress svg{width:56px}td.num{white-space:normal}}

@@ -77,6 +77,9 @@ def config_dict(scenario: Scenario, store_url: str) -> dict[str, Any]:
         "store": store_url,
         "timezone": scenario.zone,
         "fiscal_year_start_month": scenario.fiscal_year_start_month,
+        # The oracle recomputes every period from the raw records, edits included: no period is
+        # frozen (closing is tested on its own in tests/integration/test_period_closing.py).
+        "close_after": "off",
         "sources": {SOURCE: _source(scenario)},
     }
     if scenario.teams is not None:

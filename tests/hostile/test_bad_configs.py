@@ -53,6 +53,7 @@ writeback:
     fields: {okr_value: "*.value"}
 """
 TARGET = "        target: 575000\n"
+HS_AUTH = '    auth: {method: private_app, access_token: "${HS_TOKEN}"}\n'
 METRIC = "        metric: {kind: sum, stream: deals, field: amount, where: {is_won: true}}\n"
 
 
@@ -69,6 +70,20 @@ def metric(text: str) -> tuple[str, str]:
     return METRIC, f"        metric: {text}\n"
 
 
+HS_FIELDS = '    fields: {okr_value: "*.value"}\n'  # BASE's last line
+STORE = "store: sqlite:///okr.db\n"
+
+
+def tree(lines: str, *, before: str = "") -> tuple[str, str]:
+    """`lines` under BASE's objective `q` (line 18), after the objectives in `before`."""
+    return "objectives:\n  - key: q\n", f"objectives:\n{before}  - key: q\n{lines}"
+
+
+def history(entry: str) -> tuple[str, str]:
+    """A `history:` write-back entry after BASE's last one (line 33)."""
+    return HS_FIELDS, f"{HS_FIELDS}  - {entry}\n"
+
+
 def laughs(levels: int = 9) -> str:
     """The classic "billion laughs": each anchor repeats the previous one nine times."""
     lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
@@ -76,6 +91,21 @@ def laughs(levels: int = 9) -> str:
         this, previous = chr(ord("a") + i), chr(ord("a") + i - 1)
         lines.append(f"{this}: &{this} [{','.join(f'*{previous}' for _ in range(9))}]")
     return "\n".join(lines) + "\n"
+
+
+RENEWALS = "      renewals: {object: Opportunity}\n"  # BASE's line 11
+LEADS = "leads: {object: Lead, owner: OwnerId, dates: {created: CreatedDate, converted: ConvertedDate}}"
+
+
+def object_stream(entry: str, *, metric: str | None = None) -> tuple[str, str]:
+    """`entry` declared under the Salesforce source's `object_streams:` (line 13); with `metric`, BASE's
+    metric (then line 23) replaced too."""
+    declared = f"{RENEWALS}    object_streams:\n      {entry}\n"
+    if metric is None:
+        return RENEWALS, declared
+    return f"{RENEWALS}{BASE[BASE.index(RENEWALS) + len(RENEWALS) : BASE.index(METRIC)]}{METRIC}", (
+        f"{declared}{BASE[BASE.index(RENEWALS) + len(RENEWALS) : BASE.index(METRIC)]}        metric: {metric}\n"
+    )
 
 
 CASES = [
@@ -234,6 +264,106 @@ CASES = [
     ),
     Case("weight-inf", TARGET, TARGET + "        weight: .inf\n", 23, "weight must be a finite number"),
     Case("weight-zero", TARGET, TARGET + "        weight: 0\n", 23, "more than 0"),
+    # ---- committed, aspirational, stretch, confidence (issue 13, Deliver 2)
+    Case(
+        "type-unknown",
+        TARGET,
+        TARGET + "        type: stretch\n",
+        23,
+        "must be `committed` or `aspirational`",
+    ),
+    Case(
+        "objective-type-typo",
+        "  - key: q\n",
+        "  - key: q\n    type: aspirationl\n",
+        19,
+        "did you mean `aspirational`?",
+    ),
+    Case(
+        "stretch-below-target",
+        TARGET,
+        TARGET + "        stretch: 500000\n",
+        23,
+        "is not beyond the target 575000: without a baseline this key result counts up from 0",
+    ),
+    Case(
+        "stretch-above-target-of-a-decrease",
+        METRIC + TARGET,
+        "        metric: {kind: avg_days, stream: deals, from: created_at, to: close_date}\n"
+        "        baseline: 40\n        target: 30\n        stretch: 35\n",
+        24,
+        "should decrease (baseline 40 → target 30), so write a stretch below 30",
+    ),
+    Case(
+        "stretch-equals-target",
+        TARGET,
+        TARGET + "        stretch: 575000\n",
+        23,
+        "the stretch equals the target",
+    ),
+    Case(
+        "stretch-relative-for-a-number",
+        TARGET,
+        TARGET + '        stretch: "+30%"\n',
+        23,
+        "write the stretch as a number too",
+    ),
+    Case(
+        "stretch-number-for-a-relative-target",
+        TARGET,
+        '        baseline: previous_period\n        target: "+15%"\n        stretch: 700000\n',
+        24,
+        "the stretch must be one too (like '+30%')",
+    ),
+    Case(
+        "stretch-relative-short-of-target",
+        TARGET,
+        '        baseline: previous_period\n        target: "+15%"\n        stretch: "+10%"\n',
+        24,
+        "write a change more than `+15%`",
+    ),
+    Case(
+        "stretch-below-minus-100-percent",
+        TARGET,
+        '        baseline: 100\n        target: "-10%"\n        stretch: "-120%"\n',
+        24,
+        "a decrease must stay above -100%",
+    ),
+    Case("stretch-nan", TARGET, TARGET + "        stretch: .nan\n", 23, "write a finite number"),
+    Case("stretch-text", TARGET, TARGET + "        stretch: lots\n", 23, "'lots' is not a stretch"),
+    Case(
+        "stretch-without-target",
+        TARGET,
+        "        stretch: 600000\n",
+        20,
+        "`stretch` needs a `target`",
+    ),
+    Case("confidence-above-1", TARGET, TARGET + "        confidence: 1.5\n", 23, "outside 0..1"),
+    Case("confidence-negative", TARGET, TARGET + "        confidence: -0.2\n", 23, "outside 0..1"),
+    Case("confidence-percent", TARGET, TARGET + "        confidence: 80%\n", 23, "0.8 for 80%"),
+    Case("confidence-80", TARGET, TARGET + "        confidence: 80\n", 23, "write 0.8 for 80 %"),
+    Case("confidence-word", TARGET, TARGET + "        confidence: high\n", 23, "`high` is not a confidence"),
+    Case("confidence-yes", TARGET, TARGET + "        confidence: yes\n", 23, "`true` is not a confidence"),
+    # ---- closing a period (issue 13, Deliver 6)
+    Case("close-after-negative", STORE, STORE + "close_after: -3d\n", 3, "close_after `-3d` is negative"),
+    Case("close-after-words", STORE, STORE + "close_after: two weeks\n", 3, "`two weeks` is not a duration"),
+    Case("close-after-no-unit", STORE, STORE + "close_after: 14\n", 3, "write 14d for 14 days"),
+    Case(
+        "close-after-longer-than-the-month",
+        "  - key: q\n",
+        "  - key: q\n    period: current_month\n    close_after: 40d\n",
+        20,
+        "close_after 40d is as long as a month",
+    ),
+    Case(
+        "final-score-that-never-closes",
+        None,
+        BASE.replace(STORE, STORE + "close_after: off\n").replace(
+            HS_FIELDS, '    fields: {okr_value: "*.value", okr_final: "*.final_score"}\n'
+        ),
+        33,
+        "no objective ever closes a period (close_after: off)",
+    ),
     # ---- fields, filters, write-back names (Found 8)
     Case(
         "mapped-field-typo-sf",
@@ -333,6 +463,103 @@ CASES = [
         31,
         "lower-case letters, digits and `_`",
     ),
+    # ---- history as CRM records (issue 13, Deliver 4): a history entry after the last target
+    Case(
+        "history-unknown-key-result",
+        *history("{source: sfdc, history: {key_results: [q.revenu]}}"),
+        33,
+        "Did you mean `q.revenue`?",
+    ),
+    Case(
+        "history-unknown-attribute",
+        *history("{source: sfdc, history: {fields: {velocity: Velocity__c}}}"),
+        33,
+        "unknown key `velocity`: use `key`, `name`, `key_result`",
+    ),
+    Case(
+        "history-hubspot-field-upper",
+        *history("{source: hub, history: {fields: {value: OkrValue}}}"),
+        33,
+        "not a HubSpot property name",
+    ),
+    Case(
+        "history-two-attributes-one-field",
+        *history("{source: sfdc, history: {fields: {value: Target__c}}}"),
+        33,
+        "would hold both value and target: give each attribute its own field",
+    ),
+    Case(
+        "history-object-of-another-target",
+        *history("{source: hub, history: {object: p_key_results}}"),
+        33,
+        "give the history its own object",
+    ),
+    Case(
+        "history-no-key-results",
+        *history("{source: sfdc, history: {key_results: []}}"),
+        33,
+        "drop the key to keep every key result's",
+    ),
+    Case(
+        "history-with-upsert-on",
+        *history("{source: sfdc, history: {}, upsert_on: Key__c}"),
+        33,
+        "unknown key `upsert_on`; allowed keys here: source, history, verify",
+    ),
+    # ---- any object as a stream (issue 13, Deliver 5): a declared stream after BASE's renewals
+    Case(
+        "object-stream-named-like-a-built-in",
+        *object_stream("deals: {object: Lead, owner: OwnerId, dates: {created: CreatedDate}}"),
+        13,
+        "`deals` is a built-in stream: configure it under `streams:`, or give this stream of Lead another name",
+    ),
+    Case(
+        "object-stream-without-owner",
+        *object_stream("leads: {object: Lead, dates: {created: CreatedDate}}"),
+        13,
+        "names no owner field: add `owner: OwnerId`",
+    ),
+    Case(
+        "object-stream-object-with-bad-characters",
+        *object_stream('leads: {object: "Lead; DELETE", owner: OwnerId, dates: {created: CreatedDate}}'),
+        13,
+        "is not an object name: write a Salesforce API name (Lead, Event, Case, My_Object__c)",
+    ),
+    Case(
+        "object-stream-without-dates",
+        *object_stream("leads: {object: Lead, owner: OwnerId}"),
+        13,
+        "has no dates: add `dates: {created: CreatedDate}`",
+    ),
+    Case(
+        "object-stream-metric-unknown-date",
+        *object_stream(LEADS, metric="{kind: count, stream: leads, date: convrted}"),
+        23,
+        "`convrted` is not a date of the stream leads; use one of: created, converted, modified_at "
+        "(its `dates:`, or add `convrted` there). Did you mean `converted`?",
+    ),
+    Case(
+        "object-stream-metric-unmapped-field",
+        *object_stream(LEADS, metric="{kind: ratio, stream: leads, numerator: {is_converted: true}}"),
+        23,
+        "`is_converted` is not a field of the stream leads",
+    ),
+    Case(
+        "object-stream-metric-undeclared-stream",
+        *object_stream(LEADS, metric="{kind: count, stream: lead}"),
+        23,
+        "no source pulls `lead`: use deals, calls, renewals, or declare `lead:` under a source's "
+        "`object_streams:`. Did you mean `leads`?",
+    ),
+    # ---- HubSpot's deleted-records sweep interval (issue 14)
+    Case(
+        "hubspot-deletes-every-hourly",
+        HS_AUTH,
+        HS_AUTH + "    deletes_every: hourly\n",
+        15,
+        "'hourly' is not a duration: write a number and a unit, like 30s, 10m, 2h or 1d",
+    ),
+    Case("hubspot-deletes-every-0s", HS_AUTH, HS_AUTH + "    deletes_every: 0s\n", 15, "at least 1s"),
     # ---- SOQL `where` (Found 8): one condition only
     Case(
         "where-limit",
@@ -429,6 +656,149 @@ CASES = [
         "'[/]' is not an IANA time zone",
     ),
     Case("objective-key-markup", "  - key: q\n", '  - key: "[bold]q[/]"\n', 18, "[bold]q[/]"),
+    # ---- manual key results (issue 13, Deliver 3): their value is a check-in, never a stream's
+    Case("manual-with-stream", *metric("{kind: manual, stream: deals}"), 21, "remove `stream`"),
+    Case(
+        "manual-with-field",
+        *metric("{kind: manual, field: amount}"),
+        21,
+        "from check-ins (`okrsync checkin`)",
+    ),
+    Case("manual-with-where", *metric("{kind: manual, where: {is_won: true}}"), 21, "remove `where`"),
+    Case(
+        "manual-by-owner-without-reps",
+        *metric("{kind: manual}"),
+        23,
+        "write `owner_targets: {rep@example.com: 2}`",
+    ),
+    Case(
+        "manual-even-split",
+        METRIC + TARGET + "        group_by: owner\n",
+        "        metric: {kind: manual}\n"
+        + TARGET
+        + "        group_by: owner\n        owner_targets: even\n",
+        24,
+        "an even split has no list of reps",
+    ),
+    Case(
+        "manual-by-team",
+        METRIC + TARGET + "        group_by: owner\n",
+        "        metric: {kind: manual}\n" + TARGET + "        group_by: team\n",
+        23,
+        "write `group_by: owner` with owner_targets, or drop group_by",
+    ),
+    Case(
+        "manual-previous-period",
+        METRIC + TARGET + "        group_by: owner\n",
+        "        metric: {kind: manual}\n        baseline: previous_period\n        target: '+10%'\n",
+        22,
+        "write the baseline as a number",
+    ),
+    # ---- targets from the CRM (issue 13, Deliver 1): each rep's quota, read every cycle
+    Case(
+        "crm-quota-on-a-hubspot-key-result",
+        METRIC + TARGET,
+        "        metric: {kind: sum, stream: deals, field: amount, where: {is_won: true, source: hub}}\n"
+        "        target: {from: crm_quota}\n",
+        22,
+        "`from: crm_quota` reads Salesforce, but this key result reads `hub`: use `from: crm_goal",
+    ),
+    Case(
+        "crm-goal-without-name", TARGET, "        target: {from: crm_goal}\n", 22, "needs the goal's `name`"
+    ),
+    Case(
+        "crm-target-unknown-from",
+        TARGET,
+        "        target: {from: crm_budget}\n",
+        22,
+        "`crm_quota` or `crm_goal`",
+    ),
+    Case(
+        "crm-target-total-not-a-number",
+        TARGET,
+        "        target: {from: crm_quota, total: lots}\n",
+        22,
+        "number",
+    ),
+    Case(
+        "crm-target-total-negative",
+        TARGET,
+        "        target: {from: crm_quota, total: -5}\n",
+        22,
+        "write the number to reach",
+    ),
+    Case(
+        "crm-quota-on-an-average",
+        METRIC + TARGET,
+        "        metric: {kind: avg, stream: deals, field: amount}\n        target: {from: crm_quota}\n",
+        22,
+        "a quota is a period total",
+    ),
+    Case(
+        "crm-quota-with-owner-targets",
+        TARGET,
+        "        target: {from: crm_quota}\n        owner_targets: even\n",
+        23,
+        "drop `owner_targets`",
+    ),
+    Case(
+        "crm-goal-with-forecasting-type",
+        TARGET,
+        "        target: {from: crm_goal, name: Revenue, forecasting_type: OpportunityRevenue}\n",
+        22,
+        "`forecasting_type` is a Salesforce forecast type",
+    ),
+    Case(
+        "crm-quota-with-a-stretch",
+        TARGET,
+        "        target: {from: crm_quota}\n        stretch: 600000\n",
+        23,
+        "a stretch goes beyond a target written as a number",
+    ),
+    # ---- the objective tree (issue 13, Deliver 7): parent, from_children, weight
+    Case("tree-unknown-parent", *tree("    parent: compnay\n"), 19, "`parent` names another objective's key"),
+    Case("tree-own-parent", *tree("    parent: q\n"), 19, "the objective tree has a cycle: q → q"),
+    Case(
+        "tree-cycle",
+        *tree(
+            "",
+            before="  - key: a\n    parent: b\n    from_children: mean\n  - key: b\n    parent: a\n    from_children: mean\n",
+        ),
+        19,
+        "the objective tree has a cycle: a → b → a",
+    ),
+    Case(
+        "tree-from-children-without-children",
+        *tree("    from_children: mean\n"),
+        19,
+        "add `parent: q` to the objectives that roll up into it, or drop `from_children`",
+    ),
+    Case(
+        "tree-from-children-unknown",
+        *tree("    from_children: average\n"),
+        19,
+        "`from_children` must be `mean` or `weighted`, got 'average'",
+    ),
+    Case(
+        "tree-weight-negative",
+        *tree("    weight: -2\n"),
+        19,
+        "the weight -2 is not positive: write a positive",
+    ),
+    Case("tree-weight-not-a-number", *tree("    weight: heavy\n"), 19, "`heavy` is not a weight"),
+    Case(
+        "tree-weight-under-a-mean-parent",
+        *tree("    parent: top\n    weight: 2\n", before="  - key: top\n    from_children: mean\n"),
+        22,
+        "set `from_children: weighted` on `top`, or drop `weight`",
+    ),
+    Case(
+        "tree-objective-writes-a-value",
+        "    fields: {Q_Revenue__c: q.revenue.value}\n",
+        "    fields: {Q_Revenue__c: q.revenue.value, Q_Score__c: q.value}\n",
+        28,
+        "an objective writes only its `score` (q.score)",
+    ),
 ]
 
 

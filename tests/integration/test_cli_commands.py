@@ -30,7 +30,9 @@ def test_demo_runs_a_cycle_and_shows_the_written_fields() -> None:
     assert "q-revenue.revenue" in out
     assert "Fields now on the reps' User records in the sandbox" in out
     assert "status: ok" in out
-    assert "created the missing write-back fields hub p_key_results.okr_value" in out
+    assert "created the missing write-back fields " in out
+    assert "hub p_key_results.okr_value" in out
+    assert "sfdc OKR_Snapshot__c.Week_Start__c" in out  # the history object (README "History as CRM records")
     hubspot = out[out.index("Key-result records now in the HubSpot sandbox") :]
     [total] = [line for line in hubspot.splitlines() if line.startswith("│ hub-pipeline.revenue ")]
     okr_key, okr_value = (cell.strip() for cell in total.split("│")[1:3])

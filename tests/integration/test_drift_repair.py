@@ -21,12 +21,17 @@ from sqlalchemy import select
 
 from sandbox.demo import DemoOrg, start_demo_org
 from syncer.cli import main
+from syncer.config.history import HUBSPOT_FIELDS, HUBSPOT_OBJECT
 from syncer.store.database import open_store
 from syncer.store.tables import LedgerRow, WritebackCheckRow
 
 pytestmark = pytest.mark.integration
 DEMO = Path(__file__).resolve().parents[2] / "config" / "demo.yaml"
 KEY_RESULTS = "p_key_results"
+# Every HubSpot object the demo writes, with the unique property its records are upserted on:
+# the key results, and the weekly history records (README "History as CRM records").
+HUBSPOT_KEYS = {KEY_RESULTS: "okr_key", HUBSPOT_OBJECT: HUBSPOT_FIELDS["key"]}
+HS_BATCH = 100  # inputs per HubSpot batch read or upsert (docs/crm-apis.md)
 UPDATED = "OKR_Updated__c"  # the demo's updated_at field: re-sent with a repair, never compared
 
 
@@ -145,6 +150,19 @@ def hubspot_values(org: Org, keys: set[str]) -> dict[str, dict[str, Any]]:
     }
 
 
+def hubspot_keys(org: Org) -> dict[str, set[str]]:
+    """object → the upsert keys of the records okrsync wrote there, as the portal holds them."""
+    return {
+        obj: {r.properties[key] for r in org.demo.hubspot.records(obj) if r.properties.get(key)}
+        for obj, key in HUBSPOT_KEYS.items()
+    }
+
+
+def fewest_batches(keys_by_object: dict[str, set[str]]) -> int:
+    """HubSpot batch calls for every record: ⌈records/100⌉ per object."""
+    return sum(math.ceil(len(keys) / HS_BATCH) for keys in keys_by_object.values())
+
+
 def sf_write_fields(org: Org) -> list[dict[str, set[str]]]:
     """Per Salesforce write call: record id → the fields it sent (without attributes and id)."""
     calls = org.demo.salesforce.requests.filter(writes=True)
@@ -174,6 +192,8 @@ def test_a_cycle_before_verify_is_due_sends_nothing_then_the_verifying_one_puts_
     org: Org, capsys: pytest.CaptureFixture[str]
 ) -> None:
     sf_before, hs_before = edit_salesforce(org), edit_hubspot(org)
+    written_hs = hubspot_keys(org)
+    assert all(written_hs.values())  # the first cycle wrote key results and history records
     capsys.readouterr()
     org.clear_logs()
 
@@ -199,11 +219,12 @@ def test_a_cycle_before_verify_is_due_sends_nothing_then_the_verifying_one_puts_
     assert hs_write_fields(org) == [expected_by_record(hs_before)]
     restored = hubspot_values(org, {key for key, _ in hs_before})
     assert {(key, f): restored[key][f] for key, f in hs_before} == hs_before
-    # Read back in the fewest calls: one query per Salesforce object, one HubSpot batch read.
+    # Read back in the fewest calls: one query per Salesforce object, and per HubSpot object
+    # ⌈records/100⌉ batch reads (key results and history records, every one okrsync wrote).
     queries = [r.params.get("q", "") for r in sf.requests.filter(kind="query")]
     assert sum("FROM User WHERE Id IN" in q for q in queries) == 1
     assert sum("FROM OKR_Key_Result__c WHERE OKR_Key__c IN" in q for q in queries) == 1
-    assert org.demo.hubspot.requests.count(kind="batch_read") == 1
+    assert org.demo.hubspot.requests.count(kind="batch_read") == fewest_batches(written_hs)
 
     assert "sfdc: wrote 8 fields on 3 records, 5 of them repaired" in out
     assert "hub: wrote 5 fields on 4 records, 5 of them repaired" in out
@@ -272,7 +293,7 @@ def test_push_force_resends_every_value_and_records_it_in_the_ledger(
         for f in user_fields
         if u[f] is not None
     }
-    keys = {r.properties["okr_key"] for r in hs.records(KEY_RESULTS)}
+    keys = hubspot_keys(org)  # key results and history records
     before_ledger = org.ledger_rows()
     org.clear_logs()
 
@@ -284,8 +305,8 @@ def test_push_force_resends_every_value_and_records_it_in_the_ledger(
     sent_sf = {rid for call in sf_write_fields(org) for rid in call}
     assert {rid for rid, _ in written} <= sent_sf
     sent_hs = hs_write_fields(org)
-    assert {key for call in sent_hs for key in call} == keys
-    assert len(sent_hs) == math.ceil(len(keys) / 100)
+    assert {key for call in sent_hs for key in call} == set().union(*keys.values())
+    assert len(sent_hs) == fewest_batches(keys)
     assert all(len(c.body["records"]) <= 200 for c in org.demo.salesforce.requests.filter(writes=True))
     out = capsys.readouterr().out
     assert "sfdc: wrote" in out

@@ -13,7 +13,7 @@ CONFIG = Path(__file__).resolve().parents[2] / "config"
 EXAMPLES = {
     "example-hubspot.yaml": (
         {"OKRSYNC_STORE_URL": "sqlite:///okrsync.db", "HUBSPOT_TOKEN": "pat-na1-example-token"},
-        "valid — 1 source, 3 objectives, 4 key results, 1 write-back target",
+        "valid — 1 source, 3 objectives, 5 key results, 1 write-back target",
     ),
     "example-salesforce.yaml": (
         {
@@ -21,7 +21,7 @@ EXAMPLES = {
             "SF_CLIENT_ID": "3MVG9example",
             "SF_USERNAME": "okr@acme.com",
         },
-        "valid — 1 source, 3 objectives, 5 key results, 2 write-back targets",
+        "valid — 1 source, 3 objectives, 6 key results, 2 write-back targets",
     ),
 }
 

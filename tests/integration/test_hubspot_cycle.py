@@ -312,6 +312,12 @@ def test_three_changed_deals_rewrite_only_their_reps_and_the_total(
     assert written_values(hs) == expected_values(hs)
 
 
+def sweeping_every_cycle(settings: Settings) -> Settings:
+    """The settings with the archived records listed every cycle (`deletes_every` is 1 h by default)."""
+    source = settings.sources["hub"].model_copy(update={"deletes_every": "1s"})
+    return settings.model_copy(update={"sources": {**settings.sources, "hub": source}})
+
+
 def stream_counts(report: CycleResult, stream: str) -> tuple[int, int, int]:
     """(read, new or changed, deleted) of one stream, as `okrsync run` prints them."""
     [pulled] = [s for p in report.pulls for s in p.streams if s.stream == stream]
@@ -336,6 +342,7 @@ def test_deleted_counts_only_records_the_store_held_not_the_objects_other_pipeli
     hs.update("deals", renewals[0].id, {"pipeline": "default"})  # moved out of the renewals pipeline
     hs.archive("deals", renewals[1].id)  # deleted in HubSpot
     hs.update("deals", others[0].id, {"amount": "1234"})  # another pipeline's deal changed
+    time.sleep(1)  # a whole `deletes_every` (1s) after the first cycle's sweep: the sweep is due
     next_second()
-    _, changed, deleted = stream_counts(cycle(settings), "renewals")
+    _, changed, deleted = stream_counts(cycle(sweeping_every_cycle(settings)), "renewals")
     assert (changed, deleted) == (2, 2)

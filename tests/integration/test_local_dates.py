@@ -96,9 +96,12 @@ def write_config(path: Path, zone: str, source: str) -> Path:
         f"  - key: {period.lower()}\n    period: {period}\n    key_results:{KEY_RESULTS}"
         for period in PERIODS
     )
+    # The periods ended years ago, so a first cycle would freeze them (README "Closing a period")
+    # and a later one, in another zone, would show those frozen values: `off` keeps them computed
+    # from the store, which is what the zone-change tests check.
     path.write_text(
         f"version: 1\nstore: sqlite:///unused.db\ntimezone: {zone}\nfiscal_year_start_month: {FISCAL_START}\n"
-        f"sources:{source}objectives:\n{objectives}"
+        f"close_after: 'off'\nsources:{source}objectives:\n{objectives}"
     )
     return path
 

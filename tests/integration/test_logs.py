@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from syncer.config import load_settings
+from syncer.config.object_streams import declared_names
 from tests.integration.test_salesforce_cycle import DEMO
 from tests.integration.test_serve import sandbox  # noqa: F401 - the fixture
 
@@ -37,13 +39,12 @@ def test_a_cycle_logs_structured_events_and_never_a_secret(sandbox, tmp_path: Pa
     assert finished["duration_seconds"] > 0
     assert finished["written"] > 0
     pulled = [e for e in events if e["event"] == "stream pulled"]
+    # Each source's built-in streams and the object streams it declares (README "Any object as a stream").
+    settings = load_settings(config, env)
     assert {(e["source"], e["stream"]) for e in pulled} == {
-        ("sfdc", "deals"),
-        ("sfdc", "calls"),
-        ("sfdc", "renewals"),
-        ("hub", "deals"),
-        ("hub", "calls"),
-        ("hub", "renewals"),
+        (name, stream)
+        for name, source in settings.sources.items()
+        for stream in [*source.streams, *declared_names(source)]
     }
     assert {e["run_id"] for e in pulled} == {finished["run_id"]} == {by_name["cycle started"]["run_id"]}
     assert all(e["received"] > 0 for e in pulled)

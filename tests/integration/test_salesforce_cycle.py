@@ -170,9 +170,11 @@ def test_second_cycle_without_change_pulls_and_writes_nothing(sandbox, store_url
         ("sfdc", "deals", 0),
         ("sfdc", "calls", 0),
         ("sfdc", "renewals", 0),
+        ("sfdc", "leads", 0),  # a declared stream (README "Any object as a stream")
         ("hub", "deals", 0),
         ("hub", "calls", 0),
         ("hub", "renewals", 0),
+        ("hub", "meetings", 0),
     ]
     assert second.pushes == []
     assert sf.requests.count(writes=True) == 0

@@ -24,7 +24,7 @@ def test_demo_config_is_valid(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Ca
     for name, value in SANDBOX_ENV.items():
         monkeypatch.setenv(name, value)
     assert main(["validate", "-c", str(DEMO)]) == 0
-    assert "valid — 2 sources, 4 objectives, 7 key results, 3 write-back targets" in capsys.readouterr().out
+    assert "valid — 2 sources, 6 objectives, 13 key results, 5 write-back targets" in capsys.readouterr().out
 
 
 def test_invalid_config_exits_2_and_names_file_and_line(

@@ -214,7 +214,7 @@ def test_verify_off_unquoted_is_off_and_a_bad_value_is_reported_at_its_line(tmp_
 
     config.write_text(text[:first] + "  - verify: off\n    source: " + text[first + len("  - source: ") :])
     loaded = load_settings(config, env)
-    assert [t.verify for t in loaded.writeback] == ["off", "daily", "daily"]
+    assert [t.verify for t in loaded.writeback] == ["off"] + ["daily"] * (len(loaded.writeback) - 1)
 
     config.write_text(text[:first] + "  - verify: weekly\n    source: " + text[first + len("  - source: ") :])
     with pytest.raises(ConfigError) as error:

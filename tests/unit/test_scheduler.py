@@ -18,7 +18,7 @@ from syncer.config.sources import Every
 from syncer.contract import Connector
 from syncer.serve.scheduler import Worker, build_trigger
 from syncer.store import lease
-from syncer.store.database import open_store
+from syncer.store.database import Store, open_store
 from syncer.store.runs import recent
 from tests.fakes import FakeConnector, deal, owner
 
@@ -63,7 +63,7 @@ def config(tmp_path: Path) -> Path:
     return path
 
 
-def fake_connectors(settings: Settings) -> Callable[[str], Connector]:
+def fake_connectors(settings: Settings, *, store: Store | None = None) -> Callable[[str], Connector]:
     crm = FakeConnector(
         source="sfdc", records={"deals": [deal("d1"), deal("d2")]}, owners=[owner("u1", "a@x.io")]
     )

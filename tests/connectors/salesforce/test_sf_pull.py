@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import threading
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 import responses
@@ -52,12 +55,22 @@ def test_pull_yields_before_reading_the_next_page(
     org: responses.RequestsMock, sf_connector: SalesforceConnector
 ) -> None:
     org.get(f"{API}/queryAll/", json=query_page([sf_opportunity()], next_url=NEXT))
-    org.get(f"{HOST}{NEXT}", json=query_page([]))
+    answered, release = threading.Event(), threading.Event()
 
-    first = next(pull_window(sf_connector, "deals", since=None, until=UNTIL))
+    def next_page(request: Any) -> tuple[int, dict[str, str], str]:
+        release.wait(10)  # the org is slow to answer queryMore
+        answered.set()
+        return 200, {}, json.dumps(query_page([]))
+
+    org.add_callback(responses.GET, f"{HOST}{NEXT}", callback=next_page, content_type="application/json")
+    pages = pull_window(sf_connector, "deals", since=None, until=UNTIL)
+
+    first = next(pages)
 
     assert len(first.records) == 1
-    assert not any(NEXT in url_of(c) for c in org.calls)
+    assert not answered.is_set()  # handed on while the next page is still being read
+    release.set()
+    assert [len(page.records) for page in pages] == [0]
 
 
 def test_query_selects_the_mapping_and_bounds_the_window(

@@ -129,7 +129,8 @@ BAD_CONFIGS = [
     pytest.param(
         OBJECTIVE.replace("stream: deals", "stream: dealz"),
         17,
-        "`stream` must be `deals`, `calls` or `renewals`, got 'dealz'; did you mean `deals`?",
+        "no source pulls `dealz`: use deals, calls, renewals, or declare `dealz:` under a source's "
+        "`object_streams:`. Did you mean `deals`?",
         id="unknown-stream-in-metric",
     ),
     pytest.param(
@@ -141,15 +142,15 @@ BAD_CONFIGS = [
     pytest.param(
         OBJECTIVE.replace("kind: sum", "kind: summ"),
         17,
-        "unknown kind `summ` for `metric`: use one of count, sum, avg, avg_days, distinct_count, ratio; "
-        "did you mean `sum`?",
+        "unknown kind `summ` for `metric`: use one of count, sum, avg, avg_days, distinct_count, ratio, "
+        "manual; did you mean `sum`?",
         id="unknown-metric-kind",
     ),
     pytest.param(
         OBJECTIVE.replace("kind: sum, ", ""),
         17,
         "missing key `kind` under `objectives[0].key_results[0].metric`: use one of count, sum, avg, avg_days, "
-        "distinct_count, ratio",
+        "distinct_count, ratio, manual",
         id="metric-without-kind",
     ),
     pytest.param(
@@ -194,8 +195,8 @@ BAD_CONFIGS = [
         writeback("Value__c: q-revenue.revenue.valeu"),
         20,
         "`q-revenue.revenue.valeu`: unknown attribute `valeu`; use one of: value, baseline, target, progress, "
-        "progress_pct, score, expected, status, projected, updated_at, currency, key, title, group, period_start, "
-        "period_end. Did you mean `value`?",
+        "progress_pct, score, expected, status, projected, updated_at, currency, confidence, final_value, "
+        "final_score, key, title, group, period_start, period_end. Did you mean `value`?",
         id="writeback-unknown-attribute",
     ),
     pytest.param(

@@ -12,7 +12,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from syncer.rollup import compute_key_results
-from syncer.rollup.expressions import SqlContext, local_date, offset_changes, prepare_connection
+from syncer.rollup.expressions import (
+    SqlContext,
+    day_difference,
+    local_date,
+    offset_changes,
+    prepare_connection,
+)
 from syncer.store.tables import CallRow
 
 from .builders import Rows, key_result_settings
@@ -133,3 +139,34 @@ def test_local_date_in_sql_equals_python_around_every_offset_change(session: Ses
     prepare_connection(session)  # the Python fallback outside 1970-2100
     got = session.execute(select(local_date(calls.c.occurred_at, ctx)).order_by(calls.c.id)).scalars().all()
     assert got == [instant.astimezone(info).date() for instant in instants]
+
+
+@pytest.mark.parametrize("zone", ZONES)
+def test_days_between_in_sql_equal_python_around_every_offset_change(session: Session, zone: str) -> None:
+    """SQLite counts days on julianday()'s milliseconds with the zone's offset added (one parse
+    per value), falling back to the Python local date outside 1970-2100; both must agree with
+    Python on each side of every change, at local midnight and a microsecond before it."""
+    info = ZoneInfo(zone)
+    instants = [
+        change + timedelta(seconds=shift)
+        for change, _offset in offset_changes(zone)
+        for shift in (-86_400, -1, 0, 1, 86_400)
+    ]
+    midnight = datetime(2026, 3, 8, tzinfo=info).astimezone(UTC)
+    instants += [midnight, midnight - timedelta(microseconds=1), midnight + timedelta(microseconds=1)]
+    instants += [
+        _utc(text) for text in ("1969-12-31 23:59:59", "1970-01-01 03:00", "1901-06-01 12:00", "2230-07-04")
+    ]
+    later = _utc("2026-11-15 17:00")
+    rows = Rows(session)
+    for n, instant in enumerate(instants):
+        rows.call(f"c{n:05d}", occurred_at=instant, modified_at=later)
+    calls = CallRow.__table__
+    ctx = SqlContext(dialect=session.get_bind().dialect.name, zone=info)
+    prepare_connection(session)
+    span = day_difference(calls.c.modified_at, calls.c.occurred_at, ctx)
+    got = session.execute(select(span).order_by(calls.c.id)).scalars().all()
+    today = later.astimezone(info).date()
+    assert [int(days) for days in got] == [
+        (today - instant.astimezone(info).date()).days for instant in instants
+    ]
