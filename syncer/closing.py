@@ -35,6 +35,7 @@ from syncer.rollup import compute_key_results
 from syncer.rollup.expressions import SqlContext
 from syncer.rollup.metrics import date_field, in_period, stream_table
 from syncer.rollup.periods import add_months, previous_period, resolve_period
+from syncer.rollup.scoring import objective_scores
 from syncer.rollup.stream_tables import stream_scope
 from syncer.staleness import StaleKeyResult
 from syncer.store import closed_periods, cursors
@@ -191,7 +192,11 @@ def close_periods(
         computed = _recompute(session, settings, due, values, stale, now=now, connections=connections)
         for objective, period, after in due:
             kept = computed[(objective.key, period)]
-            state = _store(session, settings, objective, period, after, kept, stale, now=now)
+            _store(session, settings, objective, period, after, kept, stale, now=now)
+        # Scored once every due period is stored: a parent's score counts its children's.
+        stored = closed_periods.values(session, frozen_only=False)
+        for objective, period, _after in due:
+            state = _state(settings, closed_periods.load(session)[(objective.key, period)], stored)
             (report.frozen if state.frozen_at else report.closing).append(state)
         known = closed_periods.load(session)
     frozen = closed_periods.values(session)
@@ -243,7 +248,7 @@ def _store(
     stale: Sequence[StaleKeyResult],
     *,
     now: datetime,
-) -> PeriodState:
+) -> None:
     closes_at = local_midnight(period.day_after, settings.zone) + after
     complete = not any(s.objective == objective.key for s in stale)
     frozen_at = now if now >= closes_at and complete else None
@@ -251,8 +256,6 @@ def _store(
     closed_periods.save(
         session, ClosedPeriod(objective.key, period, closes_at, frozen_at, through), kept, now=now
     )
-    label = period_label(period, settings.fiscal_year_start_month)
-    return PeriodState(objective.key, period, label, closes_at, frozen_at, score=_score(objective, kept))
 
 
 def _through(session: Session, settings: Settings, objective: Objective) -> dict[str, datetime]:
@@ -265,12 +268,28 @@ def _through(session: Session, settings: Settings, objective: Objective) -> dict
     }
 
 
-def _score(objective: Objective, kept: Sequence[KeyResultValue]) -> float | None:
-    """The objective's score over `kept`: its key results' total scores, weighted."""
-    weights = {kr.key: kr.weight for kr in objective.key_results}
-    scored = [(v.score, weights.get(v.key_result, 1.0)) for v in kept if v.is_total and v.score is not None]
-    total = sum(w for _s, w in scored)
-    return sum(s * w for s, w in scored) / total if scored and total else None
+def _state(
+    settings: Settings, closed: ClosedPeriod, stored: dict[tuple[str, Period], list[KeyResultValue]]
+) -> PeriodState:
+    return PeriodState(
+        closed.objective,
+        closed.period,
+        period_label(closed.period, settings.fiscal_year_start_month),
+        closed.closes_at,
+        closed.frozen_at,
+        closed.late_records,
+        _score(settings, closed.objective, closed.period, stored),
+    )
+
+
+def _score(
+    settings: Settings, objective: str, period: Period, stored: dict[tuple[str, Period], list[KeyResultValue]]
+) -> float | None:
+    """The objective's score over the period's stored values, as `objective_scores` gives it: its
+    key results' total scores, weighted, and its children's of the same period when it has
+    `from_children` (a parent of a company objective tree has no key results of its own)."""
+    of_period = [v for (_o, p), kept in stored.items() if p == period for v in kept]
+    return next(s.score for s in objective_scores(of_period, settings) if s.objective == objective)
 
 
 def _shown_values(
@@ -372,18 +391,10 @@ def _changed_since(session: Session, objective: Objective, closed: ClosedPeriod,
 
 def states(session: Session, settings: Settings) -> list[PeriodState]:
     """Every closed period of the YAML's objectives as the store holds it, newest first."""
-    objectives = {o.key: o for o in settings.objectives}
+    objectives = {o.key for o in settings.objectives}
     stored = closed_periods.values(session, frozen_only=False)
     found = [
-        PeriodState(
-            closed.objective,
-            closed.period,
-            period_label(closed.period, settings.fiscal_year_start_month),
-            closed.closes_at,
-            closed.frozen_at,
-            closed.late_records,
-            _score(objectives[closed.objective], stored.get((closed.objective, closed.period), [])),
-        )
+        _state(settings, closed, stored)
         for closed in closed_periods.load(session).values()
         if closed.objective in objectives
     ]

@@ -215,3 +215,43 @@ def test_a_quarter_is_recomputed_then_frozen_written_once_and_late_data_is_repor
     rescored = round((q3 + 1) / 1000, 3)
     assert (refrozen["Final_Value__c"], refrozen["Baseline__c"]) == (q3 + 1, q3 + 1)
     assert refrozen["Final_Score__c"] == pytest.approx(rescored, abs=1e-9)
+
+
+TREE = CONFIG.replace(
+    "objectives:\n",
+    """objectives:
+  - key: company
+    period: current_quarter
+    from_children: mean
+  - key: pipeline
+    parent: company
+    period: current_quarter
+    key_results:
+      - key: created
+        metric: {kind: count, stream: deals, date: close_date}
+        target: 400
+""",
+).replace("  - key: wins\n    period", "  - key: wins\n    parent: company\n    period")
+
+
+def test_a_parent_scored_from_its_children_freezes_with_their_scores(
+    sb: SalesforceSandbox, tmp_path: Path, store_url: str
+) -> None:
+    """The frozen score of an objective with `from_children` and no key results of its own is the
+    mean of its children's frozen scores, each counted here from the raw Opportunities."""
+    config = tmp_path / "okr.yaml"
+    config.write_text(TREE)
+    settings = load_settings(config, environment(sb)).model_copy(update={"store": store_url})
+    ensure_fields(settings, "sfdc", apply=True)
+    first, last = Q2
+    created = sum(1 for o in sb.org.records("Opportunity") if first <= o["CloseDate"] <= last)
+    won_score, created_score = wins(sb, Q2) / 1000, min(created / 400, 1.0)
+
+    report = cycle(sb, settings)  # in Q3: Q2 ended long ago and freezes at once
+    scores = {s.objective: s.score for s in report.closed.frozen if s.label == "2026-Q2"}
+    assert scores["wins"] == pytest.approx(won_score, abs=1e-9)
+    assert scores["pipeline"] == pytest.approx(created_score, abs=1e-9)
+    assert scores["company"] == pytest.approx((won_score + created_score) / 2, abs=1e-9)
+    shown = okrsync(config, store_url, sb, "status")
+    assert shown.returncode == 0, shown.stderr
+    assert "final score —" not in shown.stdout
