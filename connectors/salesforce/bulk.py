@@ -42,10 +42,12 @@ PAGE_ROWS = 10_000
 # Reads of one result set, the first included, when its body keeps breaking off; each read again
 # skips the rows already handed on.
 SET_READS = 3
-FIRST_POLL_SECONDS = 0.5  # simple-salesforce also waits 0.5 s before the first status call (§2.1)
-# Each status call costs an API call (§1.3 "Limits"), so the wait doubles: a job of N seconds
-# costs ⌈log2(2N + 1)⌉ status calls while N ≤ 63.5 s, then one a minute (§7.1). The cap bounds
-# how late a long job's completion is seen.
+# Status calls come 0.5 s, 1 s, 2 s, 4 s … after the job was created (waits of 0.5 s, 0.5 s, 1 s,
+# 2 s …, at most MAX_POLL_SECONDS): the first two as simple-salesforce's own (§2.1), so a small job
+# is seen done as soon as the bare client sees it, then doubling, since each status call is an
+# API call (§1.3 "Limits"). A job of N ≥ 1 seconds costs ⌈log2 N⌉ + 2 status calls while
+# N ≤ 64 s, then one a minute, and its completion is seen at most N seconds late (§7.1).
+POLL_WAITS = (0.5, 0.5)
 MAX_POLL_SECONDS = 60.0
 MAX_WAIT_SECONDS = 4 * 3600.0  # then the job is aborted and the stream fails for this cycle
 NO_MORE_RESULTS = "null"  # Sforce-Locator of the last result set (§1.3)
@@ -279,9 +281,10 @@ def create_job(client: OrgClient, soql: str) -> str:
 def wait_for_job(
     client: OrgClient, job_id: str, *, sleep: Sleep, max_wait_seconds: float = MAX_WAIT_SECONDS
 ) -> None:
-    """Poll `jobs/query/{id}` until JobComplete; waits 0.5 s, then twice as long each time (≤ 60 s)."""
-    waited, delay = 0.0, FIRST_POLL_SECONDS
+    """Poll `jobs/query/{id}` until JobComplete, 0.5 s, 1 s, 2 s, 4 s … after the create (≤ 60 s apart)."""
+    waited, waits = 0.0, iter(POLL_WAITS)
     while True:
+        delay = next(waits, None) or min(waited, MAX_POLL_SECONDS)
         sleep(delay)
         waited += delay
         job = client.call("bulk query job status", _status(job_id))
@@ -301,7 +304,6 @@ def wait_for_job(
                 f"bulk query job {job_id} still {state} after {waited:.0f} s; aborted, next cycle tries again",
                 source=client.source,
             )
-        delay = min(delay * 2, MAX_POLL_SECONDS)
 
 
 def _status(job_id: str) -> Callable[[Salesforce], object]:

@@ -1,7 +1,7 @@
 """Issues #4 and #14: the Salesforce pull against the bare simple-salesforce client, same run, same sandbox.
 
     python -m tests.benchmarks.bench_salesforce [--sizes 50000,100000] [--repeat 3] [--pg URL]
-                                                [--streams deals] [--write]
+                                                [--streams deals] [--modes rest,bulk] [--write]
 
 For each size, the sandbox runs in a process of its own (`python -m sandbox.salesforce`, rate limits
 out of reach: the daily allocation is raised to 10^9), so its memory is not counted. Then, per
@@ -275,7 +275,7 @@ def bench_size(size: int, args: argparse.Namespace) -> list[dict[str, Any]]:
     stores = [("sqlite", None)] + ([("postgresql", args.pg)] if args.pg else [])
     runs = []
     try:
-        for mode, threshold in (("rest", NO_BULK), ("bulk", 50_000)):
+        for mode, threshold in [(m, t) for m, t in (("rest", NO_BULK), ("bulk", 50_000)) if m in args.modes]:
             config = source_config(details, bulk_threshold=threshold)
             reps: list[dict[str, Any]] = []
             for rep in range(args.repeat):
@@ -372,6 +372,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.benchmarks.bench_salesforce", description=__doc__)
     parser.add_argument("--sizes", default="50000,100000", help="rows per stream, comma-separated")
     parser.add_argument("--streams", default="deals", help="deals, calls or deals,calls")
+    parser.add_argument("--modes", default="rest,bulk", help="rest, bulk or rest,bulk")
     parser.add_argument("--repeat", type=int, default=3, help="repetitions; medians are reported")
     parser.add_argument(
         "--pg", help="a PostgreSQL server URL (postgresql+psycopg://…) to create a scratch database on"

@@ -90,7 +90,7 @@ def test_window_above_threshold_is_read_by_one_job_result_set_by_result_set(
     assert [[r.id for r in page.records] for page in pages] == [["00TA", "00TB"], ["00TC"]]
     # result sets come in no order: only the end of the job moves the cursor, to `until`
     assert [page.cursor for page in pages] == [None, Cursor(UNTIL.replace(microsecond=0))]
-    assert waits == [0.5, 1.0]  # injected: the poll backs off without sleeping in tests
+    assert waits == [0.5, 0.5]  # injected: the poll backs off without sleeping in tests
     assert [(c.request.method, url_of(c)) for c in org.calls[2:]] == [
         ("GET", f"{API}/queryAll/"),
         ("POST", JOBS),
@@ -190,7 +190,8 @@ def test_poll_backs_off_and_aborts_a_job_that_never_finishes(
     with pytest.raises(TransientCrmError, match="still InProgress after 244 s; aborted"):
         bulk.wait_for_job(client, JOB_ID, sleep=waits.append, max_wait_seconds=200)
 
-    assert waits == [0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 60.0, 60.0, 60.0]  # capped at 60 s a poll
+    # Polls 0.5 s, 1 s, 2 s … 64 s after the create, then a minute apart.
+    assert waits == [0.5, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 60.0, 60.0, 60.0]
     aborts = [c for c in org.calls if c.request.method == "PATCH"]
     assert [json.loads(c.request.body or "") for c in aborts] == [{"state": "Aborted"}]
     client.close()
@@ -324,4 +325,4 @@ def test_bulk_pull_gives_the_records_a_rest_pull_gives(
     assert by_id(bulk_pages) == by_id(rest_pages)
     assert bulk_pages[-1].cursor == rest_pages[-1].cursor == Cursor(NOW)
     assert all(page.cursor is None for page in bulk_pages[:-1])
-    assert waits == [0.5, 1.0]  # the sandbox completes a job on its second status call
+    assert waits == [0.5, 0.5]  # the sandbox completes a job on its second status call
