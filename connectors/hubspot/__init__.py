@@ -3,7 +3,7 @@
 client.py authenticates, rate-limits and makes every call; search.py pages lists and searches
 (the 10,000-result restart); mapping.py turns objects into records; write.py plans batch calls;
 checks.py compares write-back fields with the properties API; account.py reads the portal id and
-company currency; pipelines.py keeps the deal pipelines between runs.
+company currency; pipelines.py the deal pipelines; kept.py keeps both between runs.
 """
 
 from __future__ import annotations
@@ -13,10 +13,12 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
+from functools import partial
 from typing import Any
 
 from connectors.hubspot import account, checks, declared_streams, goals, mapping, readback, search, write
 from connectors.hubspot.client import RAW, Apis, PortalClient
+from connectors.hubspot.kept import KeptAnswer
 from connectors.hubspot.mapping import StreamPlan
 from connectors.hubspot.pipelines import StageMetadata, unknown_stages
 from syncer import contract
@@ -51,26 +53,31 @@ class HubSpotConnector:
         clock: Callable[[], float] = time.monotonic,
         metadata: contract.MetadataCache | None = None,
     ) -> None:
-        """`metadata`: where the deal pipelines are kept between runs (the engine's store); None:
-        they are read once per connector."""
+        """`metadata`: where the deal pipelines and the account details are kept between runs (the
+        engine's store); None: they are read once per connector."""
         self.source = source
         self._config = config
         self._zone = zone  # the YAML's `timezone`: closedate's calendar day is read there
         self._writeback = tuple(target for target in writeback if target.source == source)
         self._client = PortalClient(source, config, sleep=sleep, clock=clock)
         self._sleep = sleep
-        self._identity: contract.SourceIdentity | None = None
         # How often the archived records are listed (contract.SharedObjectReads; README `deletes_every`),
         # and so the owners (pull.pull_source) and the kept deal pipelines are read again.
         self.deletes_every = config.deletes_interval
         self._stages = StageMetadata(self._read_pipelines, metadata, every=self.deletes_every)
+        self._account = KeptAnswer(
+            lambda: account.read_details(self._client),
+            metadata,
+            key=account.KEY,
+            parse=partial(account.to_identity, source=source),
+            every=self.deletes_every,
+            pin=account.credential_pin(config),
+        )
 
     def identity(self) -> contract.SourceIdentity:
-        """Portal id and company currency (account-info API); read once per connector (one run),
-        never kept: it is what tells that the token still points at the same portal."""
-        if self._identity is None:
-            self._identity = account.read_identity(self._client)
-        return self._identity
+        """Portal id and company currency (account-info API): kept between runs while the credential
+        is the same, read again with another token or base URL, or when due (account.py)."""
+        return self._account.current()
 
     def pull_owners(self) -> Iterator[contract.OwnerPage]:
         """Every owner: active ones, then archived ones as inactive (docs/crm-apis.md §3.5)."""
@@ -128,6 +135,9 @@ class HubSpotConnector:
         starts = [cursor.modified_at if cursor else None for cursor in since.values()]
         start = None if None in starts else min(s for s in starts if s is not None)
         self._stages.for_pull(until, full=start is None)
+        # A company currency change is seen when the kept details are due; the pin, not the age,
+        # is what proves the portal, and the engine checked it before this pull.
+        self._account.for_pull(until, full=False)
         plans = [self._plan(stream) for stream in since]
         self._stages.keep(until)  # planning reads them again when the copy lacks a configured pipeline
         if len({plan.object_type for plan in plans}) != 1:

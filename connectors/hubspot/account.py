@@ -2,24 +2,42 @@
 
 `GET /account-info/v3/details` answers `portalId`, `companyCurrency`, `additionalCurrencies`,
 `timeZone`, …; okrsync reads deal amounts from `amount_in_home_currency`, which HubSpot keeps in
-the company currency, so that currency is the source's home currency. One call per run.
+the company currency, so that currency is the source's home currency.
+
+The answer is kept between runs (kept.py) with a pin of the credential it was read with: a
+private app's token, or an OAuth refresh token, belongs to one portal, so while the pin is the same
+the portal is too, and a cycle need not ask (issue #14: an unchanged portal costs one search per
+object). Another token or base URL reads it before the pull, so the engine's check that the store
+belongs to this portal still holds; a company currency change is seen when the copy is due again
+(`deletes_every`) and recorded by the next cycle.
 """
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from connectors.hubspot.client import RAW, Apis, PortalClient
+from syncer.config.models import HubSpotSource, PrivateApp
 from syncer.contract import SourceIdentity
 from syncer.errors import RejectedRequestError
 
 ACCOUNT_DETAILS_PATH = "/account-info/v3/details"
+KEY = "account details"  # this source's key in the metadata cache (kept.py)
+PIN_HEX_DIGITS = 16  # enough to tell credentials apart; too short to test guesses of a token against
 
 
-def read_identity(client: PortalClient) -> SourceIdentity:
-    """The portal id and company currency; RejectedRequestError when the answer has no portal id."""
-    raw = client.call("read account details", _account_details)
-    return to_identity(raw, source=client.source)
+def credential_pin(config: HubSpotSource) -> str:
+    """A short SHA-256 of the base URL and the credential that names one portal (never the secret)."""
+    auth = config.auth
+    secret = auth.access_token if isinstance(auth, PrivateApp) else auth.refresh_token
+    text = f"{config.base_url.rstrip('/')}\n{secret.get_secret_value()}"
+    return hashlib.sha256(text.encode()).hexdigest()[:PIN_HEX_DIGITS]
+
+
+def read_details(client: PortalClient) -> Any:
+    """The account details as the portal answers them (JSON)."""
+    return client.call("read account details", _account_details)
 
 
 def to_identity(raw: Any, *, source: str) -> SourceIdentity:

@@ -1,10 +1,11 @@
 """HubSpot API calls through real pull cycles against the sandbox (issue 14, item 2).
 
 One read of the deals object feeds `deals` and `renewals`; a full pull lists each object once at
-100 a page; a cycle with nothing changed searches each object once and makes one account-info
-call (the portal identity check, once per run) and nothing else; the archived sweep, the owners
-and the deal pipelines are read again only when `deletes_every` has passed, or, for owners and
-pipelines, when a record names one the store's copy lacks. Each cycle opens its connectors
+100 a page; a cycle with nothing changed searches each object once and makes no other call; the
+archived sweep, the owners, the deal pipelines and the account details (the portal identity, kept
+with a pin of the token) are read again only when `deletes_every` has passed, or, for owners and
+pipelines, when a record names one the store's copy lacks, and for the account details, when the
+token changes. Each cycle opens its connectors
 afresh, as `okrsync run` does. Expected values come from the sandbox's raw records, not from
 okrsync's mapping.
 """
@@ -24,6 +25,7 @@ from sandbox.hubspot import HubSpotSandbox, HubSpotSettings
 from syncer.commands.crm import connector_factory
 from syncer.config.models import Settings
 from syncer.cycle import CycleOptions, CycleResult, run_cycle
+from syncer.errors import OrgMismatchError
 from syncer.store.database import Store, open_store
 from tests.integration.test_hubspot_cycle import hub_settings, write_config
 
@@ -136,8 +138,8 @@ def test_a_cycle_with_nothing_changed_searches_each_object_once_and_lists_nothin
     report = pull_cycle(hs, settings, store, NOW + timedelta(minutes=16))
 
     assert object_calls(hs, "search") == {"deals": 1, "calls": 1}
-    # Nothing else: no owners, no pipelines (kept in the store), only the identity check.
-    assert request_kinds(hs) == {"search": 2, "account_details": 1}
+    # Nothing else: no owners, no pipelines, no account details (all kept in the store).
+    assert request_kinds(hs) == {"search": 2}
     assert [(s.stream, s.received, s.changed) for s in report.pulls[0].streams] == [
         ("deals", 0, 0),
         ("calls", 0, 0),
@@ -217,16 +219,17 @@ def test_owners_and_pipelines_are_read_again_only_when_the_interval_is_due(
 
     pull_cycle(hs, settings, store, NOW + timedelta(minutes=59))
 
-    assert request_kinds(hs) == {"search": 2, "account_details": 1}  # 58 minutes on: not due (1h)
+    assert request_kinds(hs) == {"search": 2}  # 58 minutes on: not due (1h)
 
     pull_cycle(hs, settings, store, NOW + timedelta(minutes=61))
 
-    # Due: the archived lists, both owner lists and the pipelines, with the usual searches.
+    # Due: the archived lists, both owner lists, the pipelines and the account details (a company
+    # currency change shows), with the usual searches.
     assert request_kinds(hs) == {"list": 2, "owners": 2, "pipelines": 1, "search": 2, "account_details": 1}
 
     pull_cycle(hs, settings, store, NOW + timedelta(minutes=62))
 
-    assert request_kinds(hs) == {"search": 2, "account_details": 1}  # the listing times are kept
+    assert request_kinds(hs) == {"search": 2}  # the listing times are kept
 
 
 def test_a_deal_whose_owner_the_store_lacks_lists_the_owners_in_that_cycle(
@@ -242,13 +245,13 @@ def test_a_deal_whose_owner_the_store_lacks_lists_the_owners_in_that_cycle(
 
     pull_cycle(hs, settings, store, NOW + timedelta(minutes=5))
 
-    assert request_kinds(hs) == {"search": 2, "owners": 2, "account_details": 1}
+    assert request_kinds(hs) == {"search": 2, "owners": 2}
     assert "99000001" in owners(store)
     assert stored(store, "deals", "owner_id")[deal] == "99000001"
 
     pull_cycle(hs, settings, store, NOW + timedelta(minutes=6))
 
-    assert request_kinds(hs) == {"search": 2, "account_details": 1}  # known now: no listing
+    assert request_kinds(hs) == {"search": 2}  # known now: no listing
 
 
 def test_a_deal_in_a_stage_the_kept_pipelines_lack_reads_them_again(
@@ -265,9 +268,44 @@ def test_a_deal_in_a_stage_the_kept_pipelines_lack_reads_them_again(
 
     pull_cycle(hs, settings, store, NOW + timedelta(minutes=5))
 
-    assert request_kinds(hs) == {"search": 2, "pipelines": 1, "account_details": 1}
+    assert request_kinds(hs) == {"search": 2, "pipelines": 1}
     assert stored(store, "renewals", "status")[renewal] == "renewed"  # mapped with the new stage
 
     pull_cycle(hs, settings, store, NOW + timedelta(minutes=6))
 
-    assert request_kinds(hs) == {"search": 2, "account_details": 1}  # the copy kept holds it now
+    assert request_kinds(hs) == {"search": 2}  # the copy kept holds it now
+
+
+def test_a_new_token_reads_the_account_details_again_before_the_pull(
+    hs: HubSpotSandbox, settings: Settings, store: Store, tmp_path: Path, store_url: str
+) -> None:
+    pull_cycle(hs, settings, store, NOW + timedelta(minutes=1))
+    hs.expire_tokens(private_app=True)  # the app's token rotated: `access_token` holds a new one
+    rotated = hub_settings(hs, write_config(tmp_path / "rotated.yaml"), store_url)
+
+    pull_cycle(hs, rotated, store, NOW + timedelta(minutes=5))
+
+    # Kept with a pin of the old token: with the new one the portal is asked again, once.
+    assert request_kinds(hs) == {"account_details": 1, "search": 2}
+    pull_cycle(hs, rotated, store, NOW + timedelta(minutes=6))
+    assert request_kinds(hs) == {"search": 2}
+    with store.sessions() as session:
+        kept = session.execute(
+            text("SELECT body FROM crm_metadata WHERE key = 'account details'")
+        ).scalar_one()
+    assert hs.access_token not in kept  # a pin of the token is kept, never the token
+
+
+def test_another_portal_on_the_same_store_is_refused_before_any_pull(
+    hs: HubSpotSandbox, settings: Settings, store: Store, tmp_path: Path, store_url: str
+) -> None:
+    pull_cycle(hs, settings, store, NOW + timedelta(minutes=1))  # the account details are kept
+    unthrottled = HubSpotSettings(ten_secondly_limit=None, search_per_second=None, portal_id=11_223_344)
+    with HubSpotSandbox(now=NOW, settings=unthrottled) as other:
+        elsewhere = hub_settings(other, write_config(tmp_path / "other.yaml"), store_url)
+
+        with pytest.raises(OrgMismatchError, match="11223344"):
+            run_cycle(elsewhere, store, connector_factory(elsewhere, store=store), clock=lambda: NOW)
+
+        # The kept copy was read with the first portal's token: this one is asked, and nothing else.
+        assert request_kinds(other) == {"account_details": 1}

@@ -1,10 +1,12 @@
-"""Deal pipelines kept between runs (connectors/hubspot/pipelines.py): read only when due or wrong."""
+"""Portal answers kept between runs (connectors/hubspot/kept.py): deal pipelines and the account
+details, read only when due, wrong, or asked with another credential."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from connectors.hubspot.kept import KeptAnswer
 from connectors.hubspot.mapping import DEFAULT_FIELDS, StreamPlan
 from connectors.hubspot.pipelines import KEY, StageMetadata, unknown_stages
 from syncer.contract import CachedMetadata
@@ -106,3 +108,23 @@ def test_an_unreadable_kept_copy_is_read_again() -> None:
     cache.put(KEY, CachedMetadata(body="{not json", as_of=T0))
     assert ("default", "won") in run(portal, cache).for_pull(T0 + timedelta(minutes=1), full=False).stages
     assert portal.calls == 1
+
+
+def test_a_pinned_copy_is_used_only_with_the_credential_it_was_read_with() -> None:
+    portal, cache = Portal(), MemoryCache()
+
+    def kept(pin: str) -> KeptAnswer[Any]:
+        return KeptAnswer(portal.fetch, cache, key="details", parse=lambda raw: raw, every=HOUR, pin=pin)
+
+    kept("pin-a").for_pull(T0, full=False)
+    assert portal.calls == 1
+    assert "pin-a" in cache.entries["details"].body
+
+    assert kept("pin-a").current()["results"][0]["id"] == "default"  # the kept answer
+    assert portal.calls == 1
+    kept("pin-b").current()  # read with another credential: asked again
+    assert portal.calls == 2
+
+    cache.entries["details"] = CachedMetadata(body='{"pin": "pin-a", "answ', as_of=T0)  # cut short
+    kept("pin-a").current()
+    assert portal.calls == 3
