@@ -194,11 +194,11 @@ def close_periods(
             kept = computed[(objective.key, period)]
             _store(session, settings, objective, period, after, kept, stale, now=now)
         # Scored once every due period is stored: a parent's score counts its children's.
-        stored = closed_periods.values(session, frozen_only=False)
-        for objective, period, _after in due:
-            state = _state(settings, closed_periods.load(session)[(objective.key, period)], stored)
-            (report.frozen if state.frozen_at else report.closing).append(state)
         known = closed_periods.load(session)
+        scores = _scores(settings, closed_periods.values(session, frozen_only=False))
+        for objective, period, _after in due:
+            state = _state(settings, known[(objective.key, period)], scores)
+            (report.frozen if state.frozen_at else report.closing).append(state)
     frozen = closed_periods.values(session)
     report.late = _late_data(session, settings, known, save=save)
     return _shown_values(settings, values, frozen, now), report
@@ -269,7 +269,7 @@ def _through(session: Session, settings: Settings, objective: Objective) -> dict
 
 
 def _state(
-    settings: Settings, closed: ClosedPeriod, stored: dict[tuple[str, Period], list[KeyResultValue]]
+    settings: Settings, closed: ClosedPeriod, scores: dict[tuple[str, Period], float | None]
 ) -> PeriodState:
     return PeriodState(
         closed.objective,
@@ -278,18 +278,25 @@ def _state(
         closed.closes_at,
         closed.frozen_at,
         closed.late_records,
-        _score(settings, closed.objective, closed.period, stored),
+        scores.get((closed.objective, closed.period)),
     )
 
 
-def _score(
-    settings: Settings, objective: str, period: Period, stored: dict[tuple[str, Period], list[KeyResultValue]]
-) -> float | None:
-    """The objective's score over the period's stored values, as `objective_scores` gives it: its
-    key results' total scores, weighted, and its children's of the same period when it has
-    `from_children` (a parent of a company objective tree has no key results of its own)."""
-    of_period = [v for (_o, p), kept in stored.items() if p == period for v in kept]
-    return next(s.score for s in objective_scores(of_period, settings) if s.objective == objective)
+def _scores(
+    settings: Settings, stored: dict[tuple[str, Period], list[KeyResultValue]]
+) -> dict[tuple[str, Period], float | None]:
+    """Each objective's score per period over the stored values, as `objective_scores` gives it:
+    its key results' total scores, weighted, and its children's of the same period when it has
+    `from_children` (a parent of a company objective tree has no key results of its own). Scored
+    once per period, every objective at once."""
+    by_period: dict[Period, list[KeyResultValue]] = {}
+    for (_objective, period), kept in stored.items():
+        by_period.setdefault(period, []).extend(kept)
+    return {
+        (score.objective, period): score.score
+        for period, values in by_period.items()
+        for score in objective_scores(values, settings)
+    }
 
 
 def _shown_values(
@@ -392,9 +399,9 @@ def _changed_since(session: Session, objective: Objective, closed: ClosedPeriod,
 def states(session: Session, settings: Settings) -> list[PeriodState]:
     """Every closed period of the YAML's objectives as the store holds it, newest first."""
     objectives = {o.key for o in settings.objectives}
-    stored = closed_periods.values(session, frozen_only=False)
+    scores = _scores(settings, closed_periods.values(session, frozen_only=False))
     found = [
-        _state(settings, closed, stored)
+        _state(settings, closed, scores)
         for closed in closed_periods.load(session).values()
         if closed.objective in objectives
     ]
